@@ -1,1 +1,43 @@
+//! workload-identity: short-lived access tokens for workloads, through one Rust
+//! core behind a stable C ABI.
+//!
+//! The flow (shared/PROTOCOL.md): client credentials for an ID token, then an
+//! RFC 8693 exchange of the ID token for an access token, cached per identity,
+//! process-wide, with single-flight refresh, refresh ahead of expiry, retries
+//! and bounded time. [`Client`] is the safe Rust API; `ffi` holds the C ABI
+//! (`include/workload_identity.h`).
+//!
+//! ```no_run
+//! let client = workload_identity::Client::from_env()?;
+//! let token = client.access_token()?;
+//! # let _ = token.expose();
+//! # Ok::<(), workload_identity::Error>(())
+//! ```
+#![deny(missing_docs)]
 
+mod cache;
+mod client;
+mod clock;
+mod config;
+mod error;
+pub mod ffi;
+mod identity;
+mod lane;
+mod log;
+mod protocol;
+mod retry;
+mod secret;
+mod stats;
+mod transport;
+
+pub use client::{Client, ExchangeParams, ExchangedToken};
+pub use config::{ClientAuth, Config, ConfigBuilder, OptionKey};
+pub use error::{Error, ErrorKind, Operation};
+pub use lane::Lane;
+pub use log::{set_log_sink, Level, LogSink};
+pub use protocol::EnvVar;
+pub use secret::SecretString;
+pub use stats::Stats;
+
+/// The library version (`Cargo.toml`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

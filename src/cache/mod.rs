@@ -1,0 +1,455 @@
+//! The token cache of one identity: a small state machine over the cached token.
+//!
+//! States, by the time `now` relative to the cached token:
+//! - **empty** (no token, or past its real expiry): callers wait for one refresh;
+//! - **fresh** (`now < refresh_at`): the token is returned, lock-free;
+//! - **advisory** (`refresh_at <= now < stale_at`): the token is returned at once
+//!   and the first caller starts one background refresh;
+//! - **mandatory** (`stale_at <= now < expires_at`): callers wait for one refresh,
+//!   each up to its own deadline, then take the still-valid token.
+//!
+//! A failed refresh while the token is still valid keeps it in service and backs
+//! off; a non-recoverable failure with no token is remembered for a few seconds.
+//! A token is never handed out at or past `expires_at`.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use parking_lot::{Condvar, Mutex, MutexGuard};
+
+use crate::clock::Clock;
+use crate::error::{Error, Operation};
+use crate::log::{log, Level};
+use crate::retry::random_up_to;
+use crate::secret::SecretString;
+use crate::stats::{bump, Counters};
+
+/// How long a non-recoverable failure (bad credentials) is remembered.
+const REMEMBER_FAILURE: Duration = Duration::from_secs(5);
+/// Backoff after a failed refresh while the token is valid: 30-60 s, jittered...
+const FAILURE_BACKOFF_MIN: Duration = Duration::from_secs(30);
+/// ...but never longer than half the token's remaining life, nor shorter than this.
+const FAILURE_BACKOFF_FLOOR: Duration = Duration::from_secs(1);
+/// Advisory window bounds (before expiry).
+const ADVISORY_MIN: Duration = Duration::from_secs(60);
+const ADVISORY_MAX: Duration = Duration::from_secs(300);
+
+/// A token as the server issued it.
+#[derive(Debug)]
+pub(crate) struct Fetched {
+    pub(crate) token: SecretString,
+    /// When the request that produced it was sent.
+    pub(crate) sent_at: Instant,
+    pub(crate) expires_in: Duration,
+    /// The server's `refresh_in`, which sets the advisory point.
+    pub(crate) refresh_in: Option<Duration>,
+}
+
+/// Fetches new tokens (the two-step flow, or a scripted source in tests).
+pub(crate) trait TokenSource: Send + Sync {
+    /// Fetches a token, giving up at `deadline`.
+    fn fetch(&self, deadline: Instant) -> Result<Fetched, Error>;
+}
+
+/// A cached token and the instants that decide its state.
+#[derive(Debug)]
+pub(crate) struct CachedToken {
+    pub(crate) token: SecretString,
+    pub(crate) refresh_at: Instant,
+    pub(crate) stale_at: Instant,
+    pub(crate) expires_at: Instant,
+}
+
+impl CachedToken {
+    /// Places the advisory and mandatory points of a fresh token.
+    ///
+    /// Mandatory point: `expires_in - expiry_buffer`, but a token whose lifetime is
+    /// not above twice the buffer is used for the first half of its life.
+    /// Advisory point: `refresh_in` if the server sent one; else
+    /// `expires - window`, window = half the lifetime clamped to 60 s..5 min,
+    /// less up to a quarter of it at random; if that falls after the mandatory
+    /// point, halfway to the mandatory point.
+    fn place(fetched: Fetched, expiry_buffer: Duration) -> CachedToken {
+        let lifetime = fetched.expires_in;
+        let expires_at = fetched.sent_at + lifetime;
+        let buffer = expiry_buffer.min(lifetime / 2);
+        let stale_at = expires_at - buffer;
+        let window = (lifetime / 2).clamp(ADVISORY_MIN, ADVISORY_MAX);
+        let window = window - random_up_to(window / 4);
+        let refresh_at = match fetched.refresh_in {
+            Some(refresh_in) => fetched.sent_at + refresh_in,
+            None => match expires_at.checked_sub(window) {
+                Some(advisory) if advisory >= fetched.sent_at && advisory < stale_at => advisory,
+                _ => fetched.sent_at + (stale_at - fetched.sent_at) / 2,
+            },
+        };
+        CachedToken {
+            token: fetched.token,
+            refresh_at: refresh_at.min(stale_at),
+            stale_at,
+            expires_at,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Flight {
+    id: u64,
+    /// A flight started before a fork has no thread in the child: ignored there.
+    pid: u32,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    flight: Option<Flight>,
+    next_flight: u64,
+    /// The last finished flight and its error, for the callers that waited on it.
+    finished: Option<(u64, Option<Error>)>,
+    backoff_until: Option<Instant>,
+    remembered: Option<(Error, Instant)>,
+    /// One warning per run of failures.
+    warned: bool,
+}
+
+impl State {
+    fn live_flight(&self) -> Option<Flight> {
+        self.flight
+            .filter(|flight| flight.pid == std::process::id())
+    }
+}
+
+/// The cache of one identity. Thread-safe; shared behind an `Arc` by every client
+/// of the identity.
+#[derive(Debug)]
+pub(crate) struct TokenCache {
+    current: ArcSwapOption<CachedToken>,
+    state: Mutex<State>,
+    flight_done: Condvar,
+    clock: Arc<dyn Clock>,
+    pub(crate) counters: Counters,
+}
+
+/// What a caller needs besides the cache: its own refresh policy and deadline.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Call {
+    pub(crate) expiry_buffer: Duration,
+    pub(crate) deadline: Instant,
+}
+
+impl TokenCache {
+    pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
+        TokenCache {
+            current: ArcSwapOption::empty(),
+            state: Mutex::new(State::default()),
+            flight_done: Condvar::new(),
+            clock,
+            counters: Counters::default(),
+        }
+    }
+
+    /// The lock-free read path: the token if it is fresh.
+    pub(crate) fn fresh(&self) -> Option<SecretString> {
+        let current = self.current.load();
+        let token = current.as_ref()?;
+        if self.clock.now() < token.refresh_at {
+            bump(&self.counters.cache_hits);
+            Some(token.token.clone())
+        } else {
+            None
+        }
+    }
+
+    /// Whether a usable (unexpired) token is cached.
+    pub(crate) fn has_valid_token(&self) -> bool {
+        let now = self.clock.now();
+        self.current
+            .load()
+            .as_ref()
+            .is_some_and(|token| now < token.expires_at)
+    }
+
+    /// A token: fresh from the cache, or after the refresh that the state calls for.
+    pub(crate) fn get(
+        self: &Arc<Self>,
+        source: &Arc<dyn TokenSource>,
+        call: Call,
+    ) -> Result<SecretString, Error> {
+        if let Some(token) = self.fresh() {
+            return Ok(token);
+        }
+        let mut state = self.state.lock();
+        let mut counted_miss = false;
+        loop {
+            let now = self.clock.now();
+            let current = self
+                .current
+                .load_full()
+                .filter(|token| now < token.expires_at);
+            if current.is_none() {
+                // Past its real expiry (or never there): wipe it.
+                self.current.store(None);
+            }
+            match current {
+                Some(token) if now < token.refresh_at => {
+                    bump(&self.counters.cache_hits);
+                    return Ok(token.token.clone());
+                }
+                Some(token) if now < token.stale_at => {
+                    let backing_off = state.backoff_until.is_some_and(|until| now < until);
+                    if state.live_flight().is_none() && !backing_off {
+                        self.start_background(&mut state, source.clone(), call);
+                    }
+                    bump(&self.counters.cache_hits);
+                    return Ok(token.token.clone());
+                }
+                Some(token) => {
+                    if state.backoff_until.is_some_and(|until| now < until) {
+                        bump(&self.counters.stale_served);
+                        return Ok(token.token.clone());
+                    }
+                    if let Some(flight) = state.live_flight() {
+                        if !self.wait(&mut state, flight, call.deadline) {
+                            // Our own deadline came first; the token is still valid.
+                            bump(&self.counters.stale_served);
+                            return Ok(token.token.clone());
+                        }
+                        continue;
+                    }
+                    return match self.lead(&mut state, source.as_ref(), call) {
+                        Ok(fresh) => Ok(fresh),
+                        Err(_) if self.clock.now() < token.expires_at => {
+                            bump(&self.counters.stale_served);
+                            Ok(token.token.clone())
+                        }
+                        Err(error) => Err(error),
+                    };
+                }
+                None => {
+                    if !counted_miss {
+                        bump(&self.counters.cache_misses);
+                        counted_miss = true;
+                    }
+                    if let Some((error, until)) = &state.remembered {
+                        if now < *until {
+                            return Err(error.clone());
+                        }
+                    }
+                    if let Some(flight) = state.live_flight() {
+                        if !self.wait(&mut state, flight, call.deadline) {
+                            return Err(Error::new(
+                                Operation::Refresh,
+                                "gave up waiting for the token refresh in flight at the call's deadline",
+                            )
+                            .retryable(true));
+                        }
+                        if let Some((id, Some(error))) = &state.finished {
+                            if *id == flight.id {
+                                return Err(error.clone());
+                            }
+                        }
+                        continue;
+                    }
+                    return self.lead(&mut state, source.as_ref(), call);
+                }
+            }
+        }
+    }
+
+    /// Fetches a new token now, joining a refresh already in flight. On failure
+    /// the cached token, if still valid, stays in service for other callers.
+    pub(crate) fn force_refresh(
+        self: &Arc<Self>,
+        source: &Arc<dyn TokenSource>,
+        call: Call,
+    ) -> Result<SecretString, Error> {
+        let mut state = self.state.lock();
+        if let Some(flight) = state.live_flight() {
+            if !self.wait(&mut state, flight, call.deadline) {
+                return Err(Error::new(
+                    Operation::Refresh,
+                    "gave up waiting for the token refresh in flight at the call's deadline",
+                )
+                .retryable(true));
+            }
+            match &state.finished {
+                Some((id, Some(error))) if *id == flight.id => return Err(error.clone()),
+                _ => {}
+            }
+            if let Some(token) = self.current.load_full() {
+                if self.clock.now() < token.expires_at {
+                    return Ok(token.token.clone());
+                }
+            }
+        }
+        self.lead(&mut state, source.as_ref(), call)
+    }
+
+    /// Drops the cached token if it is still `rejected`; returns whether it was.
+    pub(crate) fn invalidate(&self, rejected: &str) -> bool {
+        let mut state = self.state.lock();
+        let current = self.current.load();
+        let matches = current
+            .as_ref()
+            .is_some_and(|token| token.token.expose() == rejected);
+        if matches {
+            self.current.store(None);
+            state.backoff_until = None;
+        }
+        matches
+    }
+
+    /// Forgets everything (after a caught panic).
+    pub(crate) fn clear(&self) {
+        let mut state = self.state.lock();
+        self.current.store(None);
+        state.backoff_until = None;
+        state.remembered = None;
+    }
+
+    /// Waits for `flight` to finish; false if `deadline` came first.
+    fn wait(&self, state: &mut MutexGuard<'_, State>, flight: Flight, deadline: Instant) -> bool {
+        while state.flight == Some(flight) {
+            if self.flight_done.wait_until(state, deadline).timed_out() {
+                return state.flight != Some(flight);
+            }
+        }
+        true
+    }
+
+    fn begin(&self, state: &mut State) -> Flight {
+        let flight = Flight {
+            id: state.next_flight,
+            pid: std::process::id(),
+        };
+        state.next_flight += 1;
+        state.flight = Some(flight);
+        bump(&self.counters.refreshes_started);
+        flight
+    }
+
+    /// Runs one refresh on this thread, the lock released meanwhile.
+    fn lead(
+        &self,
+        state: &mut MutexGuard<'_, State>,
+        source: &dyn TokenSource,
+        call: Call,
+    ) -> Result<SecretString, Error> {
+        let flight = self.begin(state);
+        let result = MutexGuard::unlocked(state, || run_source(source, call.deadline));
+        self.finish(state, flight, result, call)
+    }
+
+    /// Starts one refresh on a new thread; callers keep the current token.
+    fn start_background(
+        self: &Arc<Self>,
+        state: &mut State,
+        source: Arc<dyn TokenSource>,
+        call: Call,
+    ) {
+        let flight = self.begin(state);
+        let cache = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name("wi-refresh".into())
+            .spawn(move || {
+                let result = run_source(source.as_ref(), call.deadline);
+                let mut state = cache.state.lock();
+                // The outcome is recorded for everyone; nobody waits on this thread.
+                let _ = cache.finish(&mut state, flight, result, call);
+            });
+        if spawned.is_err() {
+            state.flight = None;
+            log(Level::Warn, || {
+                "could not start a background token refresh".into()
+            });
+        }
+    }
+
+    /// Records the outcome of `flight` and wakes its waiters.
+    fn finish(
+        &self,
+        state: &mut State,
+        flight: Flight,
+        result: Result<Fetched, Error>,
+        call: Call,
+    ) -> Result<SecretString, Error> {
+        if state.flight == Some(flight) {
+            state.flight = None;
+        }
+        let now = self.clock.now();
+        let result = result.and_then(|fetched| {
+            if fetched.sent_at + fetched.expires_in <= now {
+                Err(Error::new(
+                    Operation::AccessToken,
+                    "the token expired before it arrived",
+                ))
+            } else {
+                Ok(fetched)
+            }
+        });
+        let outcome = match result {
+            Ok(fetched) => {
+                let cached = CachedToken::place(fetched, call.expiry_buffer);
+                let token = cached.token.clone();
+                self.current.store(Some(Arc::new(cached)));
+                state.backoff_until = None;
+                state.remembered = None;
+                state.warned = false;
+                state.finished = Some((flight.id, None));
+                bump(&self.counters.refreshes_succeeded);
+                log(Level::Info, || "access token refreshed".into());
+                Ok(token)
+            }
+            Err(error) => {
+                bump(&self.counters.refreshes_failed);
+                if error.is_non_recoverable() {
+                    state.remembered = Some((error.clone(), now + REMEMBER_FAILURE));
+                }
+                let valid = self
+                    .current
+                    .load()
+                    .as_ref()
+                    .filter(|token| now < token.expires_at)
+                    .map(|token| token.expires_at - now);
+                if let Some(remaining) = valid {
+                    let backoff = FAILURE_BACKOFF_MIN + random_up_to(FAILURE_BACKOFF_MIN);
+                    let backoff = backoff.min((remaining / 2).max(FAILURE_BACKOFF_FLOOR));
+                    state.backoff_until = Some(now + backoff);
+                    if !state.warned {
+                        state.warned = true;
+                        log(Level::Warn, || {
+                            format!(
+                                "token refresh failed, still serving the cached token \
+                                 ({}s left), next attempt in {}s: {error}",
+                                remaining.as_secs(),
+                                backoff.as_secs()
+                            )
+                        });
+                    }
+                }
+                state.finished = Some((flight.id, Some(error.clone())));
+                Err(error)
+            }
+        };
+        self.flight_done.notify_all();
+        outcome
+    }
+}
+
+/// Runs a fetch; a panic inside it becomes an internal error, never a stuck flight.
+fn run_source(source: &dyn TokenSource, deadline: Instant) -> Result<Fetched, Error> {
+    catch_unwind(AssertUnwindSafe(|| source.fetch(deadline)))
+        .unwrap_or_else(|_| Err(Error::internal("panic during token refresh")))
+}
+
+#[cfg(test)]
+impl TokenCache {
+    /// Whether a refresh is in flight (tests wait for background refreshes).
+    pub(crate) fn is_refreshing(&self) -> bool {
+        self.state.lock().flight.is_some()
+    }
+}
+
+#[cfg(test)]
+mod scenarios;

@@ -1,0 +1,266 @@
+//! `wi_client`: the C handle of a [`crate::Client`].
+
+use std::ffi::c_char;
+
+use zeroize::Zeroizing;
+
+use crate::client::{Client, ExchangeParams};
+use crate::config::ConfigBuilder;
+use crate::error::Error;
+use crate::ffi::boundary::{
+    client_free, client_into_raw, client_ref, guard, optional_str_arg, options_ref, out_arg,
+    str_arg, string_into_raw, struct_arg,
+};
+use crate::ffi::error::{wi_error, wi_status};
+use crate::ffi::options::wi_options;
+
+/// A workload-identity client (Rust: `wi_client` holding a
+/// `workload_identity::Client`, shared as an `Arc`).
+///
+/// Thread-safe: any number of threads may call the functions taking
+/// `const wi_client *` at once. Clients with the same identity (client id,
+/// secret, endpoints, lane) share one token cache and one in-flight refresh.
+///
+/// Methods: `wi_client_new`, `wi_get_access_token`, `wi_exchange_token`,
+/// `wi_get_integration_credential`, `wi_get_project_env_vars`,
+/// `wi_invalidate_token`, `wi_force_refresh`, `wi_client_stats`, `wi_client_free`.
+pub struct wi_client {
+    pub(crate) client: Client,
+}
+
+/// The parameters of a general RFC 8693 token exchange (section 2.1). Strings
+/// are UTF-8, NUL-terminated and borrowed for the duration of the call.
+#[repr(C)]
+pub struct wi_exchange_params {
+    /// Required.
+    pub subject_token: *const c_char,
+    /// NULL: urn:ietf:params:oauth:token-type:access_token.
+    pub subject_token_type: *const c_char,
+    /// NULL: left out of the request (as every member below).
+    pub audience: *const c_char,
+    /// Target resource URI.
+    pub resource: *const c_char,
+    /// Requested scope (space-separated).
+    pub scope: *const c_char,
+    /// Requested token type.
+    pub requested_token_type: *const c_char,
+    /// Actor token, for delegation.
+    pub actor_token: *const c_char,
+    /// Required when actor_token is given.
+    pub actor_token_type: *const c_char,
+}
+
+/// Runs a client call: a panic clears the identity's cache.
+fn with_client(
+    client: *const wi_client,
+    out_error: *mut *mut wi_error,
+    body: impl FnOnce(&Client) -> Result<(), Error>,
+) -> wi_status {
+    // SAFETY: the C contract: `client` is NULL or live for the whole call.
+    let handle = unsafe { client_ref(client) };
+    let on_panic = || {
+        if let Ok(handle) = &handle {
+            handle.client.clear_cache();
+        }
+    };
+    guard(
+        out_error,
+        || body(&handle.as_ref().map_err(Clone::clone)?.client),
+        on_panic,
+    )
+}
+
+/// Creates a client.
+///
+/// `options` NULL reads the whole configuration from the environment
+/// (COZE_WORKLOAD_IDENTITY_CLIENT_ID, ..._CLIENT_SECRET, ..._TOKEN_ENDPOINT,
+/// COZE_WORKLOAD_ACCESS_TOKEN_ENDPOINT, COZE_OUTBOUND_AUTH_ENDPOINT,
+/// COZE_SERVER_ENV); otherwise each key set overrides its variable. `options`
+/// is only read: free it whenever convenient. No network traffic happens here.
+///
+/// On success `*out_client` receives a new client owned by the caller, freed
+/// with `wi_client_free`. On failure (`WI_STATUS_CONFIGURATION` naming every
+/// missing setting, or `WI_STATUS_INVALID_ARGUMENT` if `out_client` is NULL)
+/// `*out_client` is NULL and `*out_error` (if `out_error` is not NULL) receives
+/// a `wi_error`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn wi_client_new(
+    options: *const wi_options,
+    out_client: *mut *mut wi_client,
+    out_error: *mut *mut wi_error,
+) -> wi_status {
+    guard(
+        out_error,
+        || {
+            let slot = out_arg(out_client, "out_client")?;
+            let config = match options_ref(options) {
+                Some(options) => options.builder.build()?,
+                None => ConfigBuilder::new().build()?,
+            };
+            *slot = client_into_raw(wi_client {
+                client: Client::new(config)?,
+            });
+            Ok(())
+        },
+        || {},
+    )
+}
+
+/// Frees a client. NULL is allowed and ignored. Call it once, after every call
+/// on that client has returned; must not be called twice with the same value.
+/// A token cached for the identity stays usable by other clients of it.
+#[no_mangle]
+pub unsafe extern "C" fn wi_client_free(client: *mut wi_client) {
+    crate::ffi::boundary::guard_infallible((), || client_free(client))
+}
+
+/// Gets the access token: from the cache, or through the two-step flow
+/// (client credentials for an ID token, then an RFC 8693 exchange).
+///
+/// On success `*out_token` receives a NUL-terminated token owned by the caller,
+/// freed with `wi_free_string`. On failure (`WI_STATUS_TOKEN_RETRIEVAL` for
+/// step 1, `WI_STATUS_TOKEN_EXCHANGE` for step 2, `WI_STATUS_INVALID_ARGUMENT`
+/// for a NULL argument) `*out_token` is NULL and `*out_error` (if not NULL)
+/// receives a `wi_error`. Thread-safe; concurrent callers share one refresh.
+#[no_mangle]
+pub unsafe extern "C" fn wi_get_access_token(
+    client: *const wi_client,
+    out_token: *mut *mut c_char,
+    out_error: *mut *mut wi_error,
+) -> wi_status {
+    with_client(client, out_error, |client| {
+        let slot = out_arg(out_token, "out_token")?;
+        *slot = string_into_raw(client.access_token()?.expose());
+        Ok(())
+    })
+}
+
+/// Performs a general RFC 8693 token exchange at the access-token endpoint,
+/// authenticated as the option `client_auth` says (default: `client_id` in the
+/// form). Not cached.
+///
+/// `params` and `params->subject_token` are required; `actor_token` requires
+/// `actor_token_type` (else `WI_STATUS_INVALID_ARGUMENT`). On success
+/// `*out_token` receives the issued token, owned by the caller and freed with
+/// `wi_free_string`. On failure (`WI_STATUS_TOKEN_EXCHANGE`, or
+/// `WI_STATUS_INVALID_ARGUMENT`) `*out_token` is NULL and `*out_error` (if not
+/// NULL) receives a `wi_error`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn wi_exchange_token(
+    client: *const wi_client,
+    params: *const wi_exchange_params,
+    out_token: *mut *mut c_char,
+    out_error: *mut *mut wi_error,
+) -> wi_status {
+    with_client(client, out_error, |client| {
+        let slot = out_arg(out_token, "out_token")?;
+        let params = struct_arg(params, "params")?;
+        let params = ExchangeParams {
+            subject_token: str_arg(params.subject_token, "params->subject_token")?,
+            subject_token_type: optional_str_arg(
+                params.subject_token_type,
+                "params->subject_token_type",
+            )?,
+            audience: optional_str_arg(params.audience, "params->audience")?,
+            resource: optional_str_arg(params.resource, "params->resource")?,
+            scope: optional_str_arg(params.scope, "params->scope")?,
+            requested_token_type: optional_str_arg(
+                params.requested_token_type,
+                "params->requested_token_type",
+            )?,
+            actor_token: optional_str_arg(params.actor_token, "params->actor_token")?,
+            actor_token_type: optional_str_arg(
+                params.actor_token_type,
+                "params->actor_token_type",
+            )?,
+        };
+        *slot = string_into_raw(client.exchange_token(&params)?.access_token.expose());
+        Ok(())
+    })
+}
+
+/// Gets the credential of integration `integration_name` from
+/// `{outbound_auth_endpoint}/integration`, authenticated with the access token
+/// (a 401 invalidates it and retries once with a new one).
+///
+/// On success `*out_credential` receives the credential, owned by the caller and
+/// freed with `wi_free_string`. On failure (`WI_STATUS_CONFIGURATION` without an
+/// outbound endpoint, `WI_STATUS_INTEGRATION` for the API, a token status for
+/// the access token, `WI_STATUS_INVALID_ARGUMENT` for NULL, non-UTF-8 or empty
+/// name) `*out_credential` is NULL and `*out_error` (if not NULL) receives a
+/// `wi_error`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn wi_get_integration_credential(
+    client: *const wi_client,
+    integration_name: *const c_char,
+    out_credential: *mut *mut c_char,
+    out_error: *mut *mut wi_error,
+) -> wi_status {
+    with_client(client, out_error, |client| {
+        let slot = out_arg(out_credential, "out_credential")?;
+        let name = str_arg(integration_name, "integration_name")?;
+        *slot = string_into_raw(client.integration_credential(name)?.expose());
+        Ok(())
+    })
+}
+
+/// Gets the project's environment variables from `{outbound_auth_endpoint}/env`
+/// as JSON: `{"vars":[{"key":"K","value":"V"},...]}` in server order.
+///
+/// On success `*out_json` receives the document, owned by the caller and freed
+/// with `wi_free_string` (values are secrets: it wipes them). Failures as for
+/// `wi_get_integration_credential`; `*out_json` is then NULL. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn wi_get_project_env_vars(
+    client: *const wi_client,
+    out_json: *mut *mut c_char,
+    out_error: *mut *mut wi_error,
+) -> wi_status {
+    with_client(client, out_error, |client| {
+        let slot = out_arg(out_json, "out_json")?;
+        let vars: Vec<serde_json::Value> = client
+            .project_env_vars()?
+            .iter()
+            .map(|var| serde_json::json!({ "key": var.key, "value": var.value.expose() }))
+            .collect();
+        let json = Zeroizing::new(serde_json::json!({ "vars": vars }).to_string());
+        *slot = string_into_raw(&json);
+        Ok(())
+    })
+}
+
+/// Drops the cached access token only if it is still `rejected_token` (one that
+/// a service refused); a token refreshed meanwhile by another thread is kept.
+///
+/// `rejected_token` is required (else `WI_STATUS_INVALID_ARGUMENT`). Succeeds
+/// whether or not the token matched. On failure `*out_error` (if not NULL)
+/// receives a `wi_error`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn wi_invalidate_token(
+    client: *const wi_client,
+    rejected_token: *const c_char,
+    out_error: *mut *mut wi_error,
+) -> wi_status {
+    with_client(client, out_error, |client| {
+        client.invalidate_token(str_arg(rejected_token, "rejected_token")?);
+        Ok(())
+    })
+}
+
+/// Fetches a new access token now, whatever the cache holds (joining a refresh
+/// already in flight), and returns it. On failure a still-valid cached token
+/// stays in service for other callers.
+///
+/// Ownership and failures as for `wi_get_access_token`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn wi_force_refresh(
+    client: *const wi_client,
+    out_token: *mut *mut c_char,
+    out_error: *mut *mut wi_error,
+) -> wi_status {
+    with_client(client, out_error, |client| {
+        let slot = out_arg(out_token, "out_token")?;
+        *slot = string_into_raw(client.force_refresh()?.expose());
+        Ok(())
+    })
+}

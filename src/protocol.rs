@@ -1,0 +1,427 @@
+//! The Coze / OAuth wire protocol: request bodies and response parsing
+//! (shared/PROTOCOL.md). Pure functions, no I/O.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Operation};
+use crate::secret::SecretString;
+
+/// `grant_type` of RFC 8693.
+pub(crate) const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// Token type of the step-2 subject (the ID token).
+pub(crate) const TOKEN_TYPE_ID_TOKEN: &str = "urn:ietf:params:oauth:token-type:id_token";
+/// Default `subject_token_type` of a general exchange.
+pub(crate) const TOKEN_TYPE_ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
+/// Lifetime assumed when a response has no `expires_in` (as the Python SDK).
+pub(crate) const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(3600);
+/// Longest lifetime accepted (ten years); anything above is a malformed response.
+const MAX_EXPIRES_IN_SECS: f64 = 315_360_000.0;
+/// Longest piece of server-provided text quoted in an error message.
+const MAX_QUOTED_CHARS: usize = 300;
+
+/// A successful token response (either step, or a general exchange).
+#[derive(Debug)]
+pub(crate) struct TokenResponse {
+    pub(crate) access_token: SecretString,
+    pub(crate) expires_in: Duration,
+    /// The server's `refresh_in` hint, when present and sensible.
+    pub(crate) refresh_in: Option<Duration>,
+    pub(crate) token_type: Option<String>,
+    pub(crate) issued_token_type: Option<String>,
+    pub(crate) scope: Option<String>,
+}
+
+/// One project environment variable; the value is treated as a secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvVar {
+    /// The variable name.
+    pub key: String,
+    /// The value (redacted in `Debug`, wiped on drop).
+    pub value: SecretString,
+}
+
+/// `application/x-www-form-urlencoded`, byte-compatible with Python's
+/// `urlencode` (space as `+`, everything but `A-Za-z0-9_.-~` percent-encoded).
+/// The buffer is wiped on drop: it may hold the client secret.
+pub(crate) fn form_encode(pairs: &[(&str, &str)]) -> Zeroizing<Vec<u8>> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = Zeroizing::new(Vec::with_capacity(256));
+    for (index, (key, value)) in pairs.iter().enumerate() {
+        if index > 0 {
+            out.push(b'&');
+        }
+        for (position, part) in [key, value].iter().enumerate() {
+            if position == 1 {
+                out.push(b'=');
+            }
+            for &byte in part.as_bytes() {
+                match byte {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                        out.push(byte)
+                    }
+                    b' ' => out.push(b'+'),
+                    _ => {
+                        out.push(b'%');
+                        out.push(HEX[(byte >> 4) as usize]);
+                        out.push(HEX[(byte & 15) as usize]);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `Basic` credentials of RFC 6749 section 2.3.1: the form-encoded id and secret,
+/// base64-encoded. Wiped on drop.
+pub(crate) fn basic_authorization(client_id: &str, client_secret: &str) -> Zeroizing<String> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut plain = form_encode(&[("", client_id)]);
+    plain.remove(0); // the "=" of the empty key
+    plain.push(b':');
+    plain.extend_from_slice(&form_encode(&[("", client_secret)])[1..]);
+    let mut out = Zeroizing::new(String::with_capacity(6 + plain.len() * 4 / 3 + 4));
+    out.push_str("Basic ");
+    for chunk in plain.chunks(3) {
+        let bytes = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let group = (u32::from(bytes[0]) << 16) | (u32::from(bytes[1]) << 8) | u32::from(bytes[2]);
+        for index in 0..4 {
+            if index <= chunk.len() {
+                out.push(ALPHABET[(group >> (18 - 6 * index)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Parses a token endpoint response. Any failure is an error of `operation`.
+pub(crate) fn parse_token_response(
+    status: u16,
+    body: &[u8],
+    operation: Operation,
+) -> Result<TokenResponse, Error> {
+    let json: Option<Map<String, Value>> = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    };
+    let status_retryable = matches!(status, 408 | 429 | 500..=599);
+    if let Some(map) = &json {
+        if let Some(code) = map.get("error") {
+            let code = match code {
+                Value::String(code) => quote(code),
+                other => quote(&other.to_string()),
+            };
+            let description = map
+                .get("error_description")
+                .and_then(Value::as_str)
+                .map(quote);
+            let retryable =
+                status_retryable || code == "temporarily_unavailable" || code == "server_error";
+            let mut message = format!("server returned error {code}");
+            if let Some(text) = &description {
+                message.push_str(": ");
+                message.push_str(text);
+            }
+            let mut error = Error::new(operation, message)
+                .with_oauth(Some(code), description)
+                .retryable(retryable);
+            if status != 200 {
+                error = error.with_http_status(status);
+            }
+            return Err(error);
+        }
+    }
+    if !(200..300).contains(&status) {
+        return Err(
+            Error::new(operation, format!("unexpected HTTP status {status}"))
+                .with_http_status(status)
+                .retryable(status_retryable),
+        );
+    }
+    let map = json.ok_or_else(|| {
+        Error::new(operation, "response is not a JSON object").with_http_status(status)
+    })?;
+    let malformed = |why: String| Error::new(operation, why).with_http_status(status);
+    let access_token = match map.get("access_token") {
+        Some(Value::String(token)) if !token.is_empty() && !token.contains('\0') => {
+            SecretString::from(token.as_str())
+        }
+        Some(Value::String(_)) => {
+            return Err(malformed(
+                "access_token is empty or contains a NUL byte".into(),
+            ))
+        }
+        Some(_) => return Err(malformed("access_token is not a string".into())),
+        None => return Err(malformed("response has no access_token".into())),
+    };
+    let expires_in = match map.get("expires_in") {
+        None | Some(Value::Null) => DEFAULT_EXPIRES_IN,
+        Some(value) => {
+            parse_lifetime(value).map_err(|why| malformed(format!("expires_in {why}")))?
+        }
+    };
+    let refresh_in = map
+        .get("refresh_in")
+        .and_then(|value| parse_lifetime(value).ok())
+        .filter(|refresh_in| *refresh_in < expires_in);
+    let text = |name: &str| map.get(name).and_then(Value::as_str).map(str::to_owned);
+    Ok(TokenResponse {
+        access_token,
+        expires_in,
+        refresh_in,
+        token_type: text("token_type"),
+        issued_token_type: text("issued_token_type"),
+        scope: text("scope"),
+    })
+}
+
+/// A lifetime in seconds, given as a JSON number or a numeric string.
+fn parse_lifetime(value: &Value) -> Result<Duration, String> {
+    let seconds = match value {
+        Value::Number(number) => number.as_f64(),
+        Value::String(text) => text.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+    .filter(|seconds| seconds.is_finite())
+    .ok_or_else(|| format!("is not a number: {}", quote(&value.to_string())))?;
+    if seconds < 1.0 {
+        return Err(format!("is {seconds}: the token is already expired"));
+    }
+    if seconds > MAX_EXPIRES_IN_SECS {
+        return Err(format!("is out of range: {seconds}"));
+    }
+    Ok(Duration::from_secs(seconds as u64))
+}
+
+/// Parses an integration-credential response.
+pub(crate) fn parse_integration_response(status: u16, body: &[u8]) -> Result<SecretString, Error> {
+    let data = parse_outbound(status, body, Operation::IntegrationCredential)?;
+    match data.get("credential") {
+        Some(Value::String(credential)) if !credential.contains('\0') => {
+            Ok(SecretString::from(credential.as_str()))
+        }
+        Some(_) => Err(Error::new(
+            Operation::IntegrationCredential,
+            "data.credential is not a string",
+        )
+        .with_http_status(status)),
+        None => Err(Error::new(
+            Operation::IntegrationCredential,
+            "response has no data.credential",
+        )
+        .with_http_status(status)),
+    }
+}
+
+/// Parses a project env-vars response, keeping the server's order.
+pub(crate) fn parse_env_vars_response(status: u16, body: &[u8]) -> Result<Vec<EnvVar>, Error> {
+    let data = parse_outbound(status, body, Operation::ProjectEnvVars)?;
+    let malformed = |why: &str| Error::new(Operation::ProjectEnvVars, why).with_http_status(status);
+    let secrets = match data.get("secrets") {
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(malformed("data.secrets is not an array")),
+        None => return Err(malformed("response has no data.secrets")),
+    };
+    secrets
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let field = |name: &str| match item.get(name) {
+                Some(Value::String(text)) if !text.contains('\0') => Ok(text.clone()),
+                _ => Err(malformed(&format!(
+                    "data.secrets[{index}] has no string {name:?}"
+                ))),
+            };
+            Ok(EnvVar {
+                key: field("key")?,
+                value: SecretString::new(field("value")?),
+            })
+        })
+        .collect()
+}
+
+/// The `data` object of an outbound-auth API response, or the error it carries.
+fn parse_outbound(
+    status: u16,
+    body: &[u8],
+    operation: Operation,
+) -> Result<Map<String, Value>, Error> {
+    let json = serde_json::from_slice::<Value>(body).ok();
+    let server_msg = json
+        .as_ref()
+        .and_then(|json| json.get("msg"))
+        .and_then(Value::as_str)
+        .map(quote);
+    if status != 200 {
+        let class = if (400..500).contains(&status) {
+            "client error"
+        } else {
+            "server error"
+        };
+        let mut message = format!("HTTP {status} ({class})");
+        if let Some(msg) = server_msg {
+            message.push_str(": ");
+            message.push_str(&msg);
+        }
+        return Err(Error::new(operation, message)
+            .with_http_status(status)
+            .retryable(matches!(status, 408 | 429 | 500..=599)));
+    }
+    let Some(Value::Object(mut map)) = json else {
+        return Err(Error::new(operation, "response is not a JSON object").with_http_status(status));
+    };
+    match map.get("code") {
+        Some(code) if code.as_i64() == Some(0) => {}
+        Some(code) => {
+            return Err(Error::new(
+                operation,
+                format!(
+                    "business error code {}: {}",
+                    quote(&code.to_string()),
+                    server_msg.unwrap_or_default()
+                ),
+            )
+            .with_http_status(status))
+        }
+        None => return Err(Error::new(operation, "response has no code").with_http_status(status)),
+    }
+    match map.remove("data") {
+        Some(Value::Object(data)) => Ok(data),
+        Some(_) => Err(Error::new(operation, "data is not an object").with_http_status(status)),
+        None => Err(Error::new(operation, "response has no data").with_http_status(status)),
+    }
+}
+
+/// Server-provided text, shortened and stripped of control characters.
+fn quote(text: &str) -> String {
+    let mut quoted: String = text
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_QUOTED_CHARS)
+        .collect();
+    if text.chars().count() > MAX_QUOTED_CHARS {
+        quoted.push('…');
+    }
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_encoding_matches_python_urlencode() {
+        let body = form_encode(&[("grant_type", GRANT_TOKEN_EXCHANGE), ("x", "a b+c&d=é~")]);
+        assert_eq!(
+            std::str::from_utf8(&body).unwrap(),
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&x=a+b%2Bc%26d%3D%C3%A9~"
+        );
+    }
+
+    #[test]
+    fn basic_authorization_is_base64_of_encoded_pair() {
+        assert_eq!(
+            basic_authorization("Aladdin", "open sesame").as_str(),
+            "Basic QWxhZGRpbjpvcGVuK3Nlc2FtZQ=="
+        );
+        assert_eq!(basic_authorization("a", "b").as_str(), "Basic YTpi");
+        assert_eq!(
+            basic_authorization("ab", "c:").as_str(),
+            "Basic YWI6YyUzQQ=="
+        );
+    }
+
+    #[test]
+    fn expires_in_number_string_absent_and_invalid() {
+        let parse = |body: &str| parse_token_response(200, body.as_bytes(), Operation::AccessToken);
+        assert_eq!(
+            parse(r#"{"access_token":"t","expires_in":120}"#)
+                .unwrap()
+                .expires_in
+                .as_secs(),
+            120
+        );
+        assert_eq!(
+            parse(r#"{"access_token":"t","expires_in":"90"}"#)
+                .unwrap()
+                .expires_in
+                .as_secs(),
+            90
+        );
+        assert_eq!(
+            parse(r#"{"access_token":"t"}"#)
+                .unwrap()
+                .expires_in
+                .as_secs(),
+            3600
+        );
+        for bad in [r#""abc""#, "0", "-5", "1e30", "true", "[1]"] {
+            let error =
+                parse(&format!(r#"{{"access_token":"t","expires_in":{bad}}}"#)).unwrap_err();
+            assert!(error.message().contains("expires_in"), "{error}");
+            assert!(!error.is_retryable());
+        }
+    }
+
+    #[test]
+    fn token_errors_are_classified() {
+        let error = parse_token_response(
+            401,
+            br#"{"error":"invalid_client","error_description":"bad secret"}"#,
+            Operation::IdToken,
+        )
+        .unwrap_err();
+        assert_eq!(error.kind(), crate::ErrorKind::TokenRetrieval);
+        assert_eq!(error.oauth_error(), Some("invalid_client"));
+        assert_eq!(error.http_status(), Some(401));
+        assert!(!error.is_retryable() && error.is_non_recoverable());
+        let error = parse_token_response(503, b"<html>", Operation::AccessToken).unwrap_err();
+        assert!(error.is_retryable());
+        assert_eq!(error.kind(), crate::ErrorKind::TokenExchange);
+        let error = parse_token_response(200, b"not json", Operation::AccessToken).unwrap_err();
+        assert!(error.message().contains("JSON"));
+        let error =
+            parse_token_response(200, br#"{"token":"x"}"#, Operation::AccessToken).unwrap_err();
+        assert!(error.message().contains("access_token"));
+        let error = parse_token_response(
+            400,
+            br#"{"error":"temporarily_unavailable"}"#,
+            Operation::IdToken,
+        )
+        .unwrap_err();
+        assert!(error.is_retryable());
+    }
+
+    #[test]
+    fn outbound_responses() {
+        let ok = br#"{"code":0,"msg":"success","data":{"credential":"c1"}}"#;
+        assert_eq!(parse_integration_response(200, ok).unwrap().expose(), "c1");
+        let business = br#"{"code":1001,"msg":"integration not found"}"#;
+        let error = parse_integration_response(200, business).unwrap_err();
+        assert!(error.message().contains("1001") && error.message().contains("not found"));
+        let error = parse_integration_response(404, br#"{"msg":"nope"}"#).unwrap_err();
+        assert!(error.message().contains("client error") && error.message().contains("nope"));
+        assert!(parse_integration_response(200, br#"{"code":0,"data":[]}"#).is_err());
+        assert!(parse_integration_response(200, br#"{"code":0,"data":{"credential":5}}"#).is_err());
+        let vars = parse_env_vars_response(
+            200,
+            br#"{"code":0,"msg":"","data":{"secrets":[{"key":"B","value":"2"},{"key":"A","value":"1"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(vars[0].key, "B");
+        assert_eq!(vars[1].value.expose(), "1");
+        assert!(
+            parse_env_vars_response(200, br#"{"code":0,"data":{"secrets":[{"key":"A"}]}}"#)
+                .is_err()
+        );
+    }
+}

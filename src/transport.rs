@@ -1,0 +1,209 @@
+//! HTTP transport: one keep-alive agent per client, timeouts, proxy, trust roots,
+//! a cap on response bodies, and no redirects.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use ureq::tls::{parse_pem, PemItem, RootCerts, TlsConfig};
+use ureq::Agent;
+use zeroize::Zeroizing;
+
+use crate::config::Config;
+use crate::error::Error;
+
+/// Largest response body accepted; a larger one is an error.
+pub(crate) const MAX_BODY_BYTES: u64 = 1024 * 1024;
+
+/// What a request carries.
+pub(crate) enum Payload<'a> {
+    /// No body (GET).
+    Empty,
+    /// `application/x-www-form-urlencoded`.
+    Form(&'a [u8]),
+    /// `application/json`.
+    Json(&'a [u8]),
+}
+
+/// One HTTP request. `authorization` is the whole header value.
+pub(crate) struct HttpRequest<'a> {
+    pub(crate) url: &'a str,
+    pub(crate) payload: Payload<'a>,
+    pub(crate) authorization: Option<&'a str>,
+}
+
+/// A response read in full; the body is wiped on drop (it may hold a token).
+pub(crate) struct HttpResponse {
+    pub(crate) status: u16,
+    pub(crate) body: Zeroizing<Vec<u8>>,
+    pub(crate) retry_after: Option<Duration>,
+    /// When the request was sent (monotonic): token lifetimes count from here.
+    pub(crate) sent_at: Instant,
+}
+
+/// A request that got no usable response.
+#[derive(Debug)]
+pub(crate) struct TransportError {
+    pub(crate) message: String,
+    pub(crate) retryable: bool,
+}
+
+/// Sends requests for one client. Thread-safe; cheap to share behind an `Arc`.
+pub(crate) struct Transport {
+    agent: Agent,
+    headers: Vec<(&'static str, String)>,
+    attempt_timeout: Duration,
+}
+
+impl Transport {
+    /// Builds the agent from `config`; a bad proxy or CA bundle is a configuration error.
+    pub(crate) fn new(config: &Config) -> Result<Transport, Error> {
+        let proxy =
+            match &config.proxy {
+                Some(url) => Some(ureq::Proxy::new(url).map_err(|error| {
+                    Error::configuration(format!("proxy is not usable: {error}"))
+                })?),
+                None => ureq::Proxy::try_from_env(),
+            };
+        let mut tls = TlsConfig::builder();
+        if let Some(path) = &config.ca_bundle_path {
+            tls = tls.root_certs(load_roots(path)?);
+        }
+        let agent_config = Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .proxy(proxy)
+            .tls_config(tls.build())
+            .user_agent(config.user_agent.as_str())
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_recv_response(Some(config.read_timeout))
+            .timeout_recv_body(Some(config.read_timeout))
+            .build();
+        Ok(Transport {
+            agent: agent_config.into(),
+            headers: config.lane.headers(),
+            attempt_timeout: config.connect_timeout + config.read_timeout,
+        })
+    }
+
+    /// Sends `request`, giving up after `limit` (or the per-attempt timeouts).
+    pub(crate) fn send(
+        &self,
+        request: &HttpRequest<'_>,
+        limit: Duration,
+    ) -> Result<HttpResponse, TransportError> {
+        let timeout = Some(limit.min(self.attempt_timeout));
+        let sent_at = Instant::now();
+        let result = match request.payload {
+            Payload::Empty => {
+                let mut builder = self.agent.get(request.url);
+                for (name, value) in &self.headers {
+                    builder = builder.header(*name, value.as_str());
+                }
+                if let Some(value) = request.authorization {
+                    builder = builder.header("Authorization", value);
+                }
+                builder.config().timeout_global(timeout).build().call()
+            }
+            Payload::Form(body) | Payload::Json(body) => {
+                let content_type = match request.payload {
+                    Payload::Json(_) => "application/json",
+                    _ => "application/x-www-form-urlencoded",
+                };
+                let mut builder = self
+                    .agent
+                    .post(request.url)
+                    .header("Content-Type", content_type);
+                for (name, value) in &self.headers {
+                    builder = builder.header(*name, value.as_str());
+                }
+                if let Some(value) = request.authorization {
+                    builder = builder.header("Authorization", value);
+                }
+                builder.config().timeout_global(timeout).build().send(body)
+            }
+        };
+        let mut response = result.map_err(describe)?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let mut body = Zeroizing::new(Vec::new());
+        let mut reader = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY_BYTES + 1)
+            .reader();
+        reader
+            .read_to_end(&mut body)
+            .map_err(|error| describe(ureq::Error::Io(error)))?;
+        if body.len() as u64 > MAX_BODY_BYTES {
+            return Err(TransportError {
+                message: format!("response body is larger than {MAX_BODY_BYTES} bytes"),
+                retryable: false,
+            });
+        }
+        Ok(HttpResponse {
+            status,
+            body,
+            retry_after,
+            sent_at,
+        })
+    }
+}
+
+fn load_roots(path: &std::path::Path) -> Result<RootCerts, Error> {
+    let pem = std::fs::read(path).map_err(|error| {
+        Error::configuration(format!(
+            "cannot read ca_bundle_path {}: {error}",
+            path.display()
+        ))
+    })?;
+    let certs: Vec<_> = parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(cert)) => Some(cert),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(Error::configuration(format!(
+            "ca_bundle_path {} holds no PEM certificate",
+            path.display()
+        )));
+    }
+    Ok(RootCerts::new_with_certs(&certs))
+}
+
+/// A short, secret-free description of a transport failure and whether to retry.
+fn describe(error: ureq::Error) -> TransportError {
+    let (message, retryable) = match &error {
+        ureq::Error::Timeout(which) => (format!("timed out ({which:?})"), true),
+        ureq::Error::HostNotFound => ("host not found".to_owned(), true),
+        ureq::Error::ConnectionFailed => ("connection failed".to_owned(), true),
+        ureq::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                ("timed out reading the response".to_owned(), true)
+            }
+            std::io::ErrorKind::InvalidData if io.to_string().contains("limit") => (
+                format!("response body is larger than {MAX_BODY_BYTES} bytes"),
+                false,
+            ),
+            kind => (format!("network error: {kind}"), true),
+        },
+        ureq::Error::BodyExceedsLimit(_) => (
+            format!("response body is larger than {MAX_BODY_BYTES} bytes"),
+            false,
+        ),
+        ureq::Error::Protocol(_) => ("malformed HTTP response".to_owned(), true),
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => (format!("TLS error: {error}"), false),
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => ("invalid request URL".to_owned(), false),
+        ureq::Error::InvalidProxyUrl | ureq::Error::ConnectProxyFailed(_) => {
+            ("proxy failed".to_owned(), true)
+        }
+        _ => (format!("HTTP failure: {error}"), true),
+    };
+    TransportError { message, retryable }
+}

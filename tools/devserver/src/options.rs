@@ -1,0 +1,50 @@
+//! Start-up configuration of a [`DevServer`](crate::DevServer).
+
+/// How a [`DevServer`](crate::DevServer) starts; plain data, cloned into the server.
+///
+/// [`DevServer::reset`](crate::DevServer::reset) restores `ttl_secs`,
+/// `integrations` and `env_vars` to these values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Port on 127.0.0.1; `0` picks a free ephemeral port.
+    pub port: u16,
+    /// Lifetime of issued tokens and the default `expires_in`, in seconds.
+    pub ttl_secs: u64,
+    /// Registered OAuth clients as `(client_id, client_secret)`.
+    pub clients: Vec<(String, String)>,
+    /// Integration credentials served by `/outbound/integration`, as `(name, credential)`.
+    pub integrations: Vec<(String, String)>,
+    /// Environment variables served by `/outbound/env`, as `(key, value)`, in order.
+    pub env_vars: Vec<(String, String)>,
+    /// Print `METHOD PATH STATUS` to stdout for every request (never tokens or secrets).
+    pub log_requests: bool,
+}
+
+impl Default for Options {
+    /// Ephemeral port, one-hour tokens, client `dev-client`/`dev-secret`,
+    /// integrations `github` and `slack`, three environment variables, no log.
+    fn default() -> Self {
+        Options {
+            port: 0,
+            ttl_secs: 3600,
+            clients: pairs(&[("dev-client", "dev-secret")]),
+            integrations: pairs(&[
+                ("github", "ghp_dev_github_credential"),
+                ("slack", "xoxb-dev-slack-credential"),
+            ]),
+            env_vars: pairs(&[
+                ("DATABASE_URL", "postgres://dev:dev@127.0.0.1/dev"),
+                ("FEATURE_FLAG", "on"),
+                ("GREETING", "héllo wörld"),
+            ]),
+            log_requests: false,
+        }
+    }
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}

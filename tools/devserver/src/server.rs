@@ -1,0 +1,143 @@
+//! The serving loop: routes requests, applies faults, one thread per request.
+//!
+//! [`Shared`] is owned jointly (via `Arc`) by the [`DevServer`](crate::DevServer)
+//! handle and the serving thread; all of it is thread-safe.
+
+use std::io::Write;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use tiny_http::Server;
+
+use crate::faults::take_matching;
+use crate::http::{RecordedRequest, Reply};
+use crate::options::Options;
+use crate::state::State;
+use crate::{control, oauth, outbound};
+
+/// Prefix of the control API, which is never recorded nor faulted.
+const CONTROL_PREFIX: &str = "/_dev/";
+
+type Handler = fn(&mut State, &RecordedRequest) -> Result<Reply, Reply>;
+
+/// `(method, path, handler)` of every endpoint.
+const ROUTES: &[(&str, &str, Handler)] = &[
+    ("POST", "/oauth/token", oauth::token),
+    ("POST", "/oauth/exchange", oauth::exchange),
+    ("POST", "/outbound/integration", outbound::integration),
+    ("GET", "/outbound/env", outbound::env),
+    ("GET", "/_dev/requests", control::requests),
+    ("GET", "/_dev/stats", control::stats),
+    ("POST", "/_dev/reset", control::reset),
+    ("POST", "/_dev/revoke", control::revoke),
+    ("POST", "/_dev/faults", control::push_fault),
+    ("POST", "/_dev/config", control::config),
+];
+
+/// State plus the stop signal, shared by the handle and every request thread.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    stopping: Mutex<bool>,
+    wake: Condvar,
+    log: bool,
+}
+
+impl Shared {
+    /// Shared state for a server started with `options`.
+    pub fn new(options: &Options) -> Shared {
+        Shared {
+            state: Mutex::new(State::new(options)),
+            stopping: Mutex::new(false),
+            wake: Condvar::new(),
+            log: options.log_requests,
+        }
+    }
+
+    /// Locks the state (a panicked handler does not poison it for others).
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Marks the server as stopping and cuts every fault delay short.
+    pub fn stop(&self) {
+        *self.stopping.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.wake.notify_all();
+    }
+
+    fn is_stopping(&self) -> bool {
+        *self.stopping.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sleeps for `duration`, or less if the server stops meanwhile.
+    fn sleep(&self, duration: Duration) {
+        let stopping = self.stopping.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = self
+            .wake
+            .wait_timeout_while(stopping, duration, |stopping| !*stopping);
+    }
+}
+
+/// Serves until [`Shared::stop`] and `server.unblock()`; joins every request thread.
+pub(crate) fn serve(server: &Server, shared: &Shared) {
+    thread::scope(|scope| loop {
+        match server.recv() {
+            Ok(request) => {
+                scope.spawn(move || handle(shared, request));
+            }
+            Err(_) if shared.is_stopping() => break,
+            Err(_) => continue,
+        }
+    });
+}
+
+fn handle(shared: &Shared, mut request: tiny_http::Request) {
+    let recorded = RecordedRequest::read(&mut request);
+    let reply = reply(shared, &recorded);
+    if shared.log {
+        let line = format!("{} {} {}\n", recorded.method, recorded.path, reply.status);
+        // Logging must never take the server down (e.g. a closed stdout).
+        let _ = std::io::stdout().lock().write_all(line.as_bytes());
+    }
+    // The client may have gone away; nothing to do about it.
+    let _ = request.respond(reply.into_response());
+}
+
+/// Records the request, applies any fault, then routes it.
+fn reply(shared: &Shared, request: &RecordedRequest) -> Reply {
+    if !request.path.starts_with(CONTROL_PREFIX) {
+        let fault = {
+            let mut state = shared.state();
+            state.requests.push(request.clone());
+            take_matching(&mut state.faults, &request.path)
+        };
+        if let Some(fault) = fault {
+            shared.sleep(Duration::from_millis(fault.delay_ms));
+            if let Some(reply) = fault.kind.reply() {
+                return reply;
+            }
+        }
+    }
+    route(&mut shared.state(), request)
+}
+
+fn route(state: &mut State, request: &RecordedRequest) -> Reply {
+    let outbound = request.path.starts_with("/outbound/");
+    let error = |status: u16, code: &str, description: String| {
+        if outbound {
+            outbound::error(status, &description)
+        } else {
+            Reply::error(status, code, &description)
+        }
+    };
+    let Some(&(method, _, handler)) = ROUTES.iter().find(|(_, path, _)| *path == request.path)
+    else {
+        return error(404, "not_found", format!("no endpoint {}", request.path));
+    };
+    if request.method != method {
+        let description = format!("{} requires {method}", request.path);
+        return error(405, "method_not_allowed", description)
+            .with_header("Allow", method.to_owned());
+    }
+    handler(state, request).unwrap_or_else(|reply| reply)
+}
