@@ -8,6 +8,10 @@ fn main() {
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=Cargo.toml");
+    // A versioned SONAME, so that installed copies follow the usual C library layout.
+    let major = std::env::var("CARGO_PKG_VERSION_MAJOR").expect("cargo sets the version");
+    let soname_major = if major == "0" { "1".to_owned() } else { major };
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libworkload_identity.so.{soname_major}");
 
     let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is readable");

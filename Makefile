@@ -1,0 +1,36 @@
+# workload-identity: one command for the demo, one for every test.
+#   make demo   builds the library, starts the dev server, runs the C example
+#   make test   lint + header check + every test in every language
+# Binding tests find the built library and dev server through WI_LIBRARY_PATH
+# and WI_DEVSERVER (set here), and start their own dev server on 127.0.0.1.
+
+CARGO      ?= cargo
+RELEASE    := $(CURDIR)/target/release
+export WI_LIBRARY_PATH ?= $(RELEASE)/libworkload_identity.so
+export WI_DEVSERVER    ?= $(RELEASE)/wi-devserver
+
+.PHONY: all build demo test lint header-check test-rust test-c test-go test-node test-python
+
+all: build
+
+build:
+	$(CARGO) build --release --workspace --all-targets
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps --workspace
+
+# The build regenerates include/workload_identity.h; a stale committed header fails here.
+header-check: build
+	git diff --exit-code -- include/ || { echo "include/workload_identity.h is stale: commit the regenerated header"; exit 1; }
+	scripts/check-header.sh
+
+test-rust: build
+	$(CARGO) test --release --workspace
+
+test-c: build
+	$(MAKE) -C tests/c test
+
+test: lint header-check test-rust test-c
+	@echo "all tests passed"
