@@ -3,15 +3,17 @@
 
 use std::path::PathBuf;
 
+/// Version of the C API contract; bumped only on an incompatible change.
+const C_ABI_VERSION: u32 = 1;
+
 fn main() {
     let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets this"));
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=Cargo.toml");
-    // A versioned SONAME, so that installed copies follow the usual C library layout.
-    let major = std::env::var("CARGO_PKG_VERSION_MAJOR").expect("cargo sets the version");
-    let soname_major = if major == "0" { "1".to_owned() } else { major };
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libworkload_identity.so.{soname_major}");
+    // The SONAME carries the C ABI version (shared/C_API.md, version 1), which
+    // changes only when a function changes meaning, not with every release.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libworkload_identity.so.{C_ABI_VERSION}");
 
     let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is readable");
