@@ -1,7 +1,6 @@
 //! HTTP transport: one keep-alive agent per client, timeouts, proxy, trust roots,
 //! a cap on response bodies, and no redirects.
 
-use std::io::Read;
 use std::time::{Duration, Instant};
 
 use ureq::tls::{parse_pem, PemItem, RootCerts, TlsConfig};
@@ -131,21 +130,14 @@ impl Transport {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let mut body = Zeroizing::new(Vec::new());
-        let mut reader = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY_BYTES + 1)
-            .reader();
-        reader
-            .read_to_end(&mut body)
-            .map_err(|error| describe(ureq::Error::Io(error)))?;
-        if body.len() as u64 > MAX_BODY_BYTES {
-            return Err(TransportError {
-                message: format!("response body is larger than {MAX_BODY_BYTES} bytes"),
-                retryable: false,
-            });
-        }
+        let body = Zeroizing::new(
+            response
+                .body_mut()
+                .with_config()
+                .limit(MAX_BODY_BYTES)
+                .read_to_vec()
+                .map_err(describe)?,
+        );
         Ok(HttpResponse {
             status,
             body,
@@ -187,10 +179,6 @@ fn describe(error: ureq::Error) -> TransportError {
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
                 ("timed out reading the response".to_owned(), true)
             }
-            std::io::ErrorKind::InvalidData if io.to_string().contains("limit") => (
-                format!("response body is larger than {MAX_BODY_BYTES} bytes"),
-                false,
-            ),
             kind => (format!("network error: {kind}"), true),
         },
         ureq::Error::BodyExceedsLimit(_) => (

@@ -1,0 +1,61 @@
+//! Shared helpers of the integration tests: a dev server per test, and clients
+//! configured for it without reading the process environment.
+#![allow(dead_code)]
+
+use wi_devserver::{DevServer, Fault, FaultKind, Options};
+use workload_identity::{Client, ConfigBuilder};
+
+/// A dev server on an ephemeral loopback port (a new port is a new identity).
+pub fn server() -> DevServer {
+    DevServer::start(Options::default()).expect("the dev server starts")
+}
+
+/// Settings for `server` with the default credentials, plus `extra` options.
+pub fn settings(server: &DevServer, extra: &[(&str, &str)]) -> ConfigBuilder {
+    let mut builder = ConfigBuilder::new();
+    builder
+        .set("client_id", "dev-client")
+        .unwrap()
+        .set("client_secret", "dev-secret")
+        .unwrap()
+        .set("token_endpoint", &server.token_endpoint())
+        .unwrap()
+        .set("access_token_endpoint", &server.access_token_endpoint())
+        .unwrap()
+        .set("outbound_auth_endpoint", &server.outbound_auth_endpoint())
+        .unwrap();
+    for (key, value) in extra {
+        builder.set(key, value).unwrap();
+    }
+    builder
+}
+
+/// A client for `server`, isolated from the process environment.
+pub fn client(server: &DevServer, extra: &[(&str, &str)]) -> Client {
+    Client::new(settings(server, extra).build_with_env(|_| None).unwrap()).unwrap()
+}
+
+/// A status fault on `path` for `count` requests.
+pub fn status_fault(path: &str, status: u16, body: &str, count: u32) -> Fault {
+    Fault {
+        count,
+        ..Fault::new(
+            path,
+            FaultKind::Status {
+                status,
+                body: body.to_owned(),
+                retry_after: None,
+            },
+        )
+    }
+}
+
+/// The value of form field `name` in the `index`-th request to `path`.
+pub fn form_field(server: &DevServer, path: &str, index: usize, name: &str) -> Option<String> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|request| request.path == path)
+        .nth(index)
+        .and_then(|request| request.form_value(name).map(str::to_owned))
+}

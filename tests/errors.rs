@@ -1,0 +1,282 @@
+//! Every error class, with its status, OAuth code and retryability, at a real server.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{client, server, status_fault};
+use wi_devserver::{Fault, FaultKind};
+use workload_identity::{Client, ConfigBuilder, ErrorKind, ExchangeParams};
+
+#[test]
+fn configuration_errors_name_every_missing_setting() {
+    let error = ConfigBuilder::new().build_with_env(|_| None).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Configuration);
+    for name in [
+        "COZE_WORKLOAD_IDENTITY_CLIENT_ID",
+        "COZE_WORKLOAD_IDENTITY_CLIENT_SECRET",
+        "COZE_WORKLOAD_IDENTITY_TOKEN_ENDPOINT",
+        "COZE_WORKLOAD_ACCESS_TOKEN_ENDPOINT",
+    ] {
+        assert!(error.to_string().contains(name), "{error}");
+    }
+}
+
+#[test]
+fn outbound_calls_need_their_endpoint() {
+    let server = server();
+    let mut builder = common::settings(&server, &[]);
+    builder.unset("outbound_auth_endpoint").unwrap();
+    let client = Client::new(builder.build_with_env(|_| None).unwrap()).unwrap();
+    let error = client.integration_credential("github").unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Configuration);
+    assert!(error.to_string().contains("COZE_OUTBOUND_AUTH_ENDPOINT"));
+    assert_eq!(
+        client.project_env_vars().unwrap_err().kind(),
+        ErrorKind::Configuration
+    );
+}
+
+#[test]
+fn wrong_secret_is_a_token_retrieval_error() {
+    let server = server();
+    let error = client(&server, &[("client_secret", "nope")])
+        .access_token()
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::TokenRetrieval);
+    assert_eq!(error.http_status(), Some(401));
+    assert_eq!(error.oauth_error(), Some("invalid_client"));
+    assert!(!error.is_retryable());
+    assert!(!error.to_string().contains("nope"), "no secret in messages");
+    assert_eq!(server.requests().len(), 1, "4xx is not retried");
+}
+
+#[test]
+fn step_two_failure_is_a_token_exchange_error() {
+    let server = server();
+    server.push_fault(status_fault(
+        "/oauth/exchange",
+        400,
+        r#"{"error":"invalid_grant","error_description":"subject token rejected"}"#,
+        1,
+    ));
+    let error = client(&server, &[]).access_token().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::TokenExchange);
+    assert_eq!(error.oauth_error(), Some("invalid_grant"));
+    assert_eq!(
+        error.oauth_error_description(),
+        Some("subject token rejected")
+    );
+    assert!(error.to_string().contains("subject token rejected"));
+}
+
+#[test]
+fn general_exchange_errors() {
+    let server = server();
+    let client = client(&server, &[]);
+    let error = client
+        .exchange_token(&ExchangeParams {
+            subject_token: "not-a-token-of-this-server",
+            ..ExchangeParams::default()
+        })
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::TokenExchange);
+    assert_eq!(error.oauth_error(), Some("invalid_grant"));
+    let error = client
+        .exchange_token(&ExchangeParams::default())
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidArgument);
+    let error = client
+        .exchange_token(&ExchangeParams {
+            subject_token: "x",
+            actor_token: Some("y"),
+            ..ExchangeParams::default()
+        })
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidArgument);
+    assert!(error.to_string().contains("actor_token_type"));
+}
+
+#[test]
+fn integration_errors() {
+    let server = server();
+    let client = client(&server, &[("max_retries", "0")]);
+    let error = client
+        .integration_credential("no-such-integration")
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Integration);
+    assert!(error.to_string().contains("1001"), "{error}");
+    server.push_fault(status_fault(
+        "/outbound/integration",
+        500,
+        r#"{"code":500,"msg":"boom"}"#,
+        1,
+    ));
+    let error = client.integration_credential("github").unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Integration);
+    assert_eq!(error.http_status(), Some(500));
+    assert!(error.is_retryable());
+    assert!(error.to_string().contains("boom"));
+    server.push_fault(status_fault(
+        "/outbound/env",
+        403,
+        r#"{"code":403,"msg":"forbidden"}"#,
+        1,
+    ));
+    let error = client.project_env_vars().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Integration);
+    assert!(!error.is_retryable());
+    assert_eq!(
+        client.integration_credential("").unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+}
+
+#[test]
+fn token_failure_during_an_integration_call_keeps_its_class() {
+    let server = server();
+    let error = client(&server, &[("client_secret", "bad")])
+        .integration_credential("github")
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::TokenRetrieval);
+}
+
+#[test]
+fn malformed_and_oversized_responses() {
+    let server = server();
+    let client = client(&server, &[("max_retries", "0")]);
+    server.push_fault(Fault::new("/oauth/token", FaultKind::MalformedJson));
+    let error = client.access_token().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::TokenRetrieval);
+    assert!(error.to_string().contains("JSON"), "{error}");
+
+    server.push_fault(Fault::new(
+        "/oauth/token",
+        FaultKind::HugeBody { bytes: 2_000_000 },
+    ));
+    let error = client.access_token().unwrap_err();
+    assert!(error.to_string().contains("larger than"), "{error}");
+    assert!(!error.is_retryable());
+
+    server.push_fault(status_fault(
+        "/oauth/exchange",
+        200,
+        r#"{"token_type":"Bearer"}"#,
+        1,
+    ));
+    let error = client.access_token().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::TokenExchange);
+    assert!(error.to_string().contains("access_token"), "{error}");
+
+    server.push_fault(status_fault(
+        "/outbound/integration",
+        200,
+        r#"{"code":0,"data":"x"}"#,
+        1,
+    ));
+    assert!(client.integration_credential("github").is_err());
+}
+
+#[test]
+fn expires_in_forms() {
+    let server = server();
+    server.set_expires_in(Some(serde_json::json!("120")));
+    client(&server, &[]).access_token().unwrap();
+    for bad in [
+        serde_json::json!("abc"),
+        serde_json::json!(0),
+        serde_json::json!(-5),
+        serde_json::json!(1e30),
+    ] {
+        let server = common::server();
+        server.set_expires_in(Some(bad.clone()));
+        let error = client(&server, &[]).access_token().unwrap_err();
+        assert!(error.to_string().contains("expires_in"), "{bad}: {error}");
+    }
+    let server = common::server();
+    server.set_expires_in(None);
+    client(&server, &[]).access_token().unwrap();
+}
+
+#[test]
+fn unreachable_server_is_retryable_and_bounded() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = format!("http://127.0.0.1:{port}/token");
+    let mut builder = ConfigBuilder::new();
+    for (key, value) in [
+        ("client_id", "x"),
+        ("client_secret", "y"),
+        ("token_endpoint", url.as_str()),
+        ("access_token_endpoint", url.as_str()),
+        ("max_retries", "1"),
+    ] {
+        builder.set(key, value).unwrap();
+    }
+    let client = Client::new(builder.build_with_env(|_| None).unwrap()).unwrap();
+    let error = client.access_token().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::TokenRetrieval);
+    assert!(error.is_retryable());
+    assert_eq!(error.http_status(), None);
+    assert_eq!(client.stats().server_requests, 2);
+}
+
+#[test]
+fn slow_server_times_out_within_the_deadline() {
+    let server = server();
+    server.push_fault(Fault {
+        delay_ms: 3_000,
+        count: 5,
+        ..Fault::new("/oauth/token", FaultKind::DelayOnly)
+    });
+    let client = client(&server, &[("timeout_ms", "200"), ("deadline_ms", "700")]);
+    let started = Instant::now();
+    let error = client.access_token().unwrap_err();
+    assert!(error.is_retryable(), "{error}");
+    assert!(
+        error.to_string().contains("timed out") || error.to_string().contains("deadline"),
+        "{error}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(2_900),
+        "bounded by the deadline, not the server"
+    );
+}
+
+#[test]
+fn insecure_http_to_a_remote_host_is_refused() {
+    let mut builder = ConfigBuilder::new();
+    for (key, value) in [
+        ("client_id", "x"),
+        ("client_secret", "y"),
+        ("token_endpoint", "http://auth.example.com/token"),
+        ("access_token_endpoint", "https://auth.example.com/x"),
+    ] {
+        builder.set(key, value).unwrap();
+    }
+    let error = builder.build_with_env(|_| None).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Configuration);
+    assert!(error.to_string().contains("allow_insecure_http"));
+}
+
+#[test]
+fn bad_ca_bundle_and_proxy_are_configuration_errors() {
+    let server = server();
+    let dir = std::env::temp_dir().join(format!("wi-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let not_pem = dir.join("not.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    let mut builder = common::settings(&server, &[]);
+    builder
+        .set("ca_bundle_path", not_pem.to_str().unwrap())
+        .unwrap();
+    let error = Client::new(builder.build_with_env(|_| None).unwrap()).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Configuration);
+    builder.set("ca_bundle_path", "/no/such/file.pem").unwrap();
+    assert_eq!(
+        builder.build_with_env(|_| None).unwrap_err().kind(),
+        ErrorKind::Configuration
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
