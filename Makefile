@@ -13,8 +13,10 @@ export WI_DEVSERVER    ?= $(RELEASE)/wi-devserver
 
 all: build
 
+# The library's SONAME is libworkload_identity.so.1: programs linked in-tree need that name too.
 build:
 	$(CARGO) build --release --workspace --all-targets
+	ln -sf libworkload_identity.so $(RELEASE)/libworkload_identity.so.1
 
 lint:
 	$(CARGO) fmt --all --check
