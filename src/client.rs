@@ -113,12 +113,20 @@ impl Client {
 
     /// The access token: from the cache, or through the two-step flow.
     pub fn access_token(&self) -> Result<SecretString, Error> {
+        self.access_token_with(|token: &str| SecretString::from(token))
+    }
+
+    /// Like [`Client::access_token`], but lends the token to `use_token`
+    /// instead of copying it: a cached call then allocates nothing itself.
+    pub fn access_token_with<R>(&self, use_token: impl FnOnce(&str) -> R) -> Result<R, Error> {
         let cache = &self.inner.identity.cache;
-        if let Some(token) = cache.fresh() {
-            return Ok(token);
-        }
+        let use_token = match cache.fresh_with(use_token) {
+            Ok(result) => return Ok(result),
+            Err(use_token) => use_token,
+        };
         let source: Arc<dyn TokenSource> = self.inner.clone();
-        cache.get(&source, self.call())
+        let token = cache.get(&source, self.call())?;
+        Ok(use_token(token.expose()))
     }
 
     /// Drops the cached token if it is still `rejected_token` (a token a service

@@ -23,10 +23,42 @@ pub struct Stats {
     pub server_requests: u64,
 }
 
+/// A counter bumped on the cached path by many threads at once: spread over
+/// cache-line-sized stripes so that threads do not contend on one line.
+#[derive(Debug, Default)]
+pub(crate) struct StripedCounter {
+    stripes: [Stripe; STRIPES],
+}
+
+const STRIPES: usize = 8;
+
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Stripe(AtomicU64);
+
+impl StripedCounter {
+    pub(crate) fn bump(&self) {
+        use std::sync::atomic::AtomicUsize;
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        thread_local! {
+            static STRIPE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES;
+        }
+        let stripe = STRIPE.with(|stripe| *stripe);
+        self.stripes[stripe].0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn sum(&self) -> u64 {
+        self.stripes
+            .iter()
+            .map(|s| s.0.load(Ordering::Relaxed))
+            .sum()
+    }
+}
+
 /// The live counters. Relaxed atomics: they count, they do not synchronise.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    pub(crate) cache_hits: AtomicU64,
+    pub(crate) cache_hits: StripedCounter,
     pub(crate) cache_misses: AtomicU64,
     pub(crate) refreshes_started: AtomicU64,
     pub(crate) refreshes_succeeded: AtomicU64,
@@ -45,7 +77,7 @@ impl Counters {
     pub(crate) fn snapshot(&self) -> Stats {
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         Stats {
-            cache_hits: read(&self.cache_hits),
+            cache_hits: self.cache_hits.sum(),
             cache_misses: read(&self.cache_misses),
             refreshes_started: read(&self.refreshes_started),
             refreshes_succeeded: read(&self.refreshes_succeeded),

@@ -149,15 +149,16 @@ impl TokenCache {
         }
     }
 
-    /// The lock-free read path: the token if it is fresh.
-    pub(crate) fn fresh(&self) -> Option<SecretString> {
+    /// The lock-free read path: `use_token` applied to the token if it is
+    /// fresh, else `use_token` handed back unused.
+    pub(crate) fn fresh_with<R, F: FnOnce(&str) -> R>(&self, use_token: F) -> Result<R, F> {
         let current = self.current.load();
-        let token = current.as_ref()?;
-        if self.clock.now() < token.refresh_at {
-            bump(&self.counters.cache_hits);
-            Some(token.token.clone())
-        } else {
-            None
+        match current.as_ref() {
+            Some(token) if self.clock.now() < token.refresh_at => {
+                self.counters.cache_hits.bump();
+                Ok(use_token(token.token.expose()))
+            }
+            _ => Err(use_token),
         }
     }
 
@@ -176,7 +177,7 @@ impl TokenCache {
         source: &Arc<dyn TokenSource>,
         call: Call,
     ) -> Result<SecretString, Error> {
-        if let Some(token) = self.fresh() {
+        if let Ok(token) = self.fresh_with(|token: &str| SecretString::from(token)) {
             return Ok(token);
         }
         let mut state = self.state.lock();
@@ -193,7 +194,7 @@ impl TokenCache {
             }
             match current {
                 Some(token) if now < token.refresh_at => {
-                    bump(&self.counters.cache_hits);
+                    self.counters.cache_hits.bump();
                     return Ok(token.token.clone());
                 }
                 Some(token) if now < token.stale_at => {
@@ -201,7 +202,7 @@ impl TokenCache {
                     if state.live_flight().is_none() && !backing_off {
                         self.start_background(&mut state, source.clone(), call);
                     }
-                    bump(&self.counters.cache_hits);
+                    self.counters.cache_hits.bump();
                     return Ok(token.token.clone());
                 }
                 Some(token) => {

@@ -130,7 +130,7 @@ pub unsafe extern "C" fn wi_get_access_token(
 ) -> wi_status {
     with_client(client, out_error, |client| {
         let slot = out_arg(out_token, "out_token")?;
-        *slot = string_into_raw(client.access_token()?.expose());
+        *slot = client.access_token_with(string_into_raw)?;
         Ok(())
     })
 }
