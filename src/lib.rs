@@ -21,6 +21,9 @@ mod clock;
 mod config;
 mod error;
 pub mod ffi;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod identity;
 mod lane;
 mod log;
