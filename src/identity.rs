@@ -67,6 +67,7 @@ fn registry() -> &'static Registry {
 /// SDK's process-wide cache does). Identities with no client and no valid token
 /// are dropped (their secrets and tokens wiped) whenever a client is created.
 pub(crate) fn identity_for(config: &Config) -> Arc<Identity> {
+    crate::fork::install_handlers();
     let mut identities = registry().lock();
     identities
         .retain(|_, identity| Arc::strong_count(identity) > 1 || identity.cache.has_valid_token());
@@ -74,4 +75,29 @@ pub(crate) fn identity_for(config: &Config) -> Arc<Identity> {
         .entry(IdentityKey::of(config))
         .or_insert_with(|| Arc::new(Identity::new(Arc::new(SystemClock))))
         .clone()
+}
+
+/// Takes the registry lock and every identity's locks, in that order (the order
+/// the library itself uses), and keeps them until [`release_all_after_fork`].
+pub(crate) fn hold_all_for_fork() {
+    let identities = registry().lock();
+    for identity in identities.values() {
+        identity.cache.hold_for_fork();
+        identity.retry_budget.hold_for_fork();
+    }
+    std::mem::forget(identities);
+}
+
+/// Releases what [`hold_all_for_fork`] took.
+///
+/// # Safety
+/// Only after `hold_all_for_fork`, once, in the parent or the child of the fork.
+pub(crate) unsafe fn release_all_after_fork() {
+    let registry = registry();
+    // The registry lock is held by this thread (forgotten guard): read through it.
+    for identity in (*registry.data_ptr()).values() {
+        identity.cache.release_after_fork();
+        identity.retry_budget.release_after_fork();
+    }
+    registry.force_unlock();
 }

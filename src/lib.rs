@@ -21,6 +21,7 @@ mod clock;
 mod config;
 mod error;
 pub mod ffi;
+mod fork;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;

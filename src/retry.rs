@@ -56,6 +56,19 @@ impl RetryBudget {
         }
     }
 
+    /// Holds the lock across a `fork` (see `crate::fork`).
+    pub(crate) fn hold_for_fork(&self) {
+        std::mem::forget(self.state.lock());
+    }
+
+    /// Releases the lock taken by [`RetryBudget::hold_for_fork`].
+    ///
+    /// # Safety
+    /// Only after `hold_for_fork`, once, in the parent or the child of the fork.
+    pub(crate) unsafe fn release_after_fork(&self) {
+        self.state.force_unlock();
+    }
+
     /// Takes one retry from the budget; false when it is spent.
     pub(crate) fn try_take(&self, now: Instant) -> bool {
         let mut state = self.state.lock();

@@ -1,9 +1,11 @@
 //! HTTP transport: one keep-alive agent per client, timeouts, proxy, trust roots,
-//! a cap on response bodies, and no redirects.
+//! a cap on response bodies, and no redirects. After a `fork` the child builds
+//! its own agent: pooled connections are never shared with the parent.
 
 use std::time::{Duration, Instant};
 
 use ureq::tls::{parse_pem, PemItem, RootCerts, TlsConfig};
+use parking_lot::Mutex;
 use ureq::Agent;
 use zeroize::Zeroizing;
 
@@ -48,7 +50,9 @@ pub(crate) struct TransportError {
 
 /// Sends requests for one client. Thread-safe; cheap to share behind an `Arc`.
 pub(crate) struct Transport {
-    agent: Agent,
+    /// The agent and the process that built it.
+    agent: Mutex<(u32, Agent)>,
+    agent_config: ureq::config::Config,
     headers: Vec<(&'static str, String)>,
     attempt_timeout: Duration,
 }
@@ -79,7 +83,8 @@ impl Transport {
             .timeout_recv_body(Some(config.read_timeout))
             .build();
         Ok(Transport {
-            agent: agent_config.into(),
+            agent: Mutex::new((std::process::id(), agent_config.new_agent())),
+            agent_config,
             headers: config.lane.headers(),
             attempt_timeout: config.connect_timeout + config.read_timeout,
         })
@@ -92,10 +97,11 @@ impl Transport {
         limit: Duration,
     ) -> Result<HttpResponse, TransportError> {
         let timeout = Some(limit.min(self.attempt_timeout));
+        let agent = self.agent();
         let sent_at = Instant::now();
         let result = match request.payload {
             Payload::Empty => {
-                let mut builder = self.agent.get(request.url);
+                let mut builder = agent.get(request.url);
                 for (name, value) in &self.headers {
                     builder = builder.header(*name, value.as_str());
                 }
@@ -109,8 +115,7 @@ impl Transport {
                     Payload::Json(_) => "application/json",
                     _ => "application/x-www-form-urlencoded",
                 };
-                let mut builder = self
-                    .agent
+                let mut builder = agent
                     .post(request.url)
                     .header("Content-Type", content_type);
                 for (name, value) in &self.headers {
@@ -144,6 +149,18 @@ impl Transport {
             retry_after,
             sent_at,
         })
+    }
+}
+
+impl Transport {
+    /// This process's agent (a new one in a forked child).
+    fn agent(&self) -> Agent {
+        let mut agent = self.agent.lock();
+        let pid = std::process::id();
+        if agent.0 != pid {
+            *agent = (pid, self.agent_config.new_agent());
+        }
+        agent.1.clone()
     }
 }
 

@@ -309,6 +309,20 @@ impl TokenCache {
         state.remembered = None;
     }
 
+    /// Takes the state lock and keeps it until [`TokenCache::release_after_fork`]
+    /// (so that `fork` never copies it in a locked state).
+    pub(crate) fn hold_for_fork(&self) {
+        std::mem::forget(self.state.lock());
+    }
+
+    /// Releases the lock taken by [`TokenCache::hold_for_fork`].
+    ///
+    /// # Safety
+    /// Only after `hold_for_fork`, once, in the parent or the child of the fork.
+    pub(crate) unsafe fn release_after_fork(&self) {
+        self.state.force_unlock();
+    }
+
     /// Waits for `flight` to finish; false if `deadline` came first.
     fn wait(&self, state: &mut MutexGuard<'_, State>, flight: Flight, deadline: Instant) -> bool {
         while state.flight == Some(flight) {
