@@ -241,8 +241,19 @@ impl ConfigBuilder {
         Ok(self)
     }
 
-    /// Validates the settings, falling back to the process environment.
+    /// Validates the settings, falling back to the process environment. A
+    /// variable that is not valid UTF-8 is a configuration error naming it.
     pub fn build(&self) -> Result<Config, Error> {
+        for key in OptionKey::ALL {
+            let Some(name) = key.env_var() else { continue };
+            if !self.values.contains_key(&key) {
+                if let Some(value) = std::env::var_os(name) {
+                    if value.to_str().is_none() {
+                        return Err(Error::configuration(format!("{name} is not valid UTF-8")));
+                    }
+                }
+            }
+        }
         self.build_with_env(|name| std::env::var(name).ok())
     }
 

@@ -75,8 +75,11 @@ pub fn c_entry_points(data: &[u8]) {
     }
 }
 
+/// A fuzz target: takes arbitrary bytes, must never panic.
+pub type Target = fn(&[u8]);
+
 /// The fuzz targets, by corpus directory name.
-pub const TARGETS: [(&str, fn(&[u8])); 4] = [
+pub const TARGETS: [(&str, Target); 4] = [
     ("token_response", token_response),
     ("outbound_response", outbound_response),
     ("options", options),

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use ureq::tls::{parse_pem, PemItem, RootCerts, TlsConfig};
 use parking_lot::Mutex;
+use ureq::tls::{parse_pem, PemItem, RootCerts, TlsConfig};
 use ureq::Agent;
 use zeroize::Zeroizing;
 
@@ -115,9 +115,7 @@ impl Transport {
                     Payload::Json(_) => "application/json",
                     _ => "application/x-www-form-urlencoded",
                 };
-                let mut builder = agent
-                    .post(request.url)
-                    .header("Content-Type", content_type);
+                let mut builder = agent.post(request.url).header("Content-Type", content_type);
                 for (name, value) in &self.headers {
                     builder = builder.header(*name, value.as_str());
                 }

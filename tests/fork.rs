@@ -12,7 +12,8 @@ fn in_child(child: impl FnOnce() -> i32) -> i32 {
         match libc::fork() {
             -1 => panic!("fork failed"),
             0 => {
-                let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(101);
+                let code =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(101);
                 libc::_exit(code)
             }
             pid => {

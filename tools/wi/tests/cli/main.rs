@@ -1,0 +1,10 @@
+//! Tests of the `wi` binary: each runs the built program against its own
+//! in-process dev server on 127.0.0.1 and checks stdout, stderr, the exit code
+//! and what reached the server.
+
+mod exchange;
+mod exit_codes;
+mod help;
+mod outbound;
+mod support;
+mod token;
