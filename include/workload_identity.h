@@ -15,6 +15,7 @@
 #define WORKLOAD_IDENTITY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /** Version of this header; wi_version() returns the library's. */
@@ -270,6 +271,31 @@ void wi_client_free(struct wi_client *client);
  * receives a `wi_error`. Thread-safe; concurrent callers share one refresh.
  */
 wi_status wi_get_access_token(const struct wi_client *client, char **out_token, struct wi_error **out_error);
+
+/**
+ * Gets the access token like `wi_get_access_token`, plus a lease: how many
+ * milliseconds the caller may keep reusing this token without calling again
+ * (at most one second, never past the point where the library would start
+ * refreshing it; 0 means "ask again next time"). For bindings whose foreign
+ * call costs more than a local time check; the library still decides.
+ *
+ * `out_lease_ms` is required. Ownership and failures as for
+ * `wi_get_access_token`; on failure `*out_lease_ms` is 0. Thread-safe.
+ */
+wi_status wi_get_access_token_lease(const struct wi_client *client, char **out_token, uint32_t *out_lease_ms, struct wi_error **out_error);
+
+/**
+ * Copies the access token into the caller's buffer: no allocation on the
+ * cached path.
+ *
+ * `buffer` receives the token and a terminating NUL when `buffer_len` is large
+ * enough; `*out_len` (required) receives the token's length without the NUL.
+ * A buffer too small gives `WI_STATUS_INVALID_ARGUMENT` with `*out_len` set to
+ * the length needed and the buffer left empty (its first byte NUL, if any).
+ * The caller should wipe the buffer when done. Other failures as for
+ * `wi_get_access_token`, with `*out_len` 0. Thread-safe.
+ */
+wi_status wi_get_access_token_into(const struct wi_client *client, char *buffer, size_t buffer_len, size_t *out_len, struct wi_error **out_error);
 
 /**
  * Performs a general RFC 8693 token exchange at the access-token endpoint,

@@ -113,12 +113,18 @@ impl Client {
 
     /// The access token: from the cache, or through the two-step flow.
     pub fn access_token(&self) -> Result<SecretString, Error> {
-        self.access_token_with(|token: &str| SecretString::from(token))
+        self.access_token_lease(|token: &str, _| SecretString::from(token))
     }
 
     /// Like [`Client::access_token`], but lends the token to `use_token`
-    /// instead of copying it: a cached call then allocates nothing itself.
-    pub fn access_token_with<R>(&self, use_token: impl FnOnce(&str) -> R) -> Result<R, Error> {
+    /// instead of copying it (a cached call then allocates nothing itself),
+    /// together with its *lease*: how long the caller may keep reusing it
+    /// without asking again (until the advisory refresh point; zero when the
+    /// token did not come from a fresh cache entry).
+    pub fn access_token_lease<R>(
+        &self,
+        use_token: impl FnOnce(&str, Duration) -> R,
+    ) -> Result<R, Error> {
         let cache = &self.inner.identity.cache;
         let use_token = match cache.fresh_with(use_token) {
             Ok(result) => return Ok(result),
@@ -126,7 +132,7 @@ impl Client {
         };
         let source: Arc<dyn TokenSource> = self.inner.clone();
         let token = cache.get(&source, self.call())?;
-        Ok(use_token(token.expose()))
+        Ok(use_token(token.expose(), Duration::ZERO))
     }
 
     /// Drops the cached token if it is still `rejected_token` (a token a service

@@ -149,14 +149,18 @@ impl TokenCache {
         }
     }
 
-    /// The lock-free read path: `use_token` applied to the token if it is
-    /// fresh, else `use_token` handed back unused.
-    pub(crate) fn fresh_with<R, F: FnOnce(&str) -> R>(&self, use_token: F) -> Result<R, F> {
+    /// The lock-free read path: `use_token` applied to the token and how long it
+    /// stays fresh, if it is fresh; else `use_token` handed back unused.
+    pub(crate) fn fresh_with<R, F: FnOnce(&str, Duration) -> R>(
+        &self,
+        use_token: F,
+    ) -> Result<R, F> {
         let current = self.current.load();
+        let now = self.clock.now();
         match current.as_ref() {
-            Some(token) if self.clock.now() < token.refresh_at => {
+            Some(token) if now < token.refresh_at => {
                 self.counters.cache_hits.bump();
-                Ok(use_token(token.token.expose()))
+                Ok(use_token(token.token.expose(), token.refresh_at - now))
             }
             _ => Err(use_token),
         }
@@ -177,7 +181,7 @@ impl TokenCache {
         source: &Arc<dyn TokenSource>,
         call: Call,
     ) -> Result<SecretString, Error> {
-        if let Ok(token) = self.fresh_with(|token: &str| SecretString::from(token)) {
+        if let Ok(token) = self.fresh_with(|token: &str, _| SecretString::from(token)) {
             return Ok(token);
         }
         let mut state = self.state.lock();

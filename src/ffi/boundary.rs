@@ -107,6 +107,24 @@ pub(crate) unsafe fn out_struct_arg<'a, T>(ptr: *mut T, name: &str) -> Result<&'
         .ok_or_else(|| Error::invalid_argument(format!("{name} is NULL")))
 }
 
+/// A caller-provided byte buffer; NULL is allowed only with length 0.
+///
+/// # Safety
+/// `ptr` is NULL or points to `len` writable bytes valid for `'a`.
+pub(crate) unsafe fn byte_buffer_arg<'a>(
+    ptr: *mut c_char,
+    len: usize,
+    name: &str,
+) -> Result<&'a mut [u8], Error> {
+    if ptr.is_null() {
+        if len == 0 {
+            return Ok(&mut []);
+        }
+        return Err(Error::invalid_argument(format!("{name} is NULL")));
+    }
+    Ok(std::slice::from_raw_parts_mut(ptr.cast::<u8>(), len))
+}
+
 /// Hands a client to C.
 pub(crate) fn client_into_raw(client: wi_client) -> *mut wi_client {
     Arc::into_raw(Arc::new(client)).cast_mut()

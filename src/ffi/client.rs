@@ -8,8 +8,8 @@ use crate::client::{Client, ExchangeParams};
 use crate::config::ConfigBuilder;
 use crate::error::Error;
 use crate::ffi::boundary::{
-    client_free, client_into_raw, client_ref, guard, optional_str_arg, options_ref, out_arg,
-    str_arg, string_into_raw, struct_arg,
+    byte_buffer_arg, client_free, client_into_raw, client_ref, guard, optional_str_arg,
+    options_ref, out_arg, out_struct_arg, str_arg, string_into_raw, struct_arg,
 };
 use crate::ffi::error::{wi_error, wi_status};
 use crate::ffi::options::wi_options;
@@ -130,8 +130,82 @@ pub unsafe extern "C" fn wi_get_access_token(
 ) -> wi_status {
     with_client(client, out_error, |client| {
         let slot = out_arg(out_token, "out_token")?;
-        *slot = client.access_token_with(string_into_raw)?;
+        *slot = client.access_token_lease(|token: &str, _| string_into_raw(token))?;
         Ok(())
+    })
+}
+
+/// Longest lease handed out: bounds how late a binding's local copy notices an
+/// invalidation made through another client of the same identity.
+const MAX_LEASE_MS: u32 = 1_000;
+
+/// Gets the access token like `wi_get_access_token`, plus a lease: how many
+/// milliseconds the caller may keep reusing this token without calling again
+/// (at most one second, never past the point where the library would start
+/// refreshing it; 0 means "ask again next time"). For bindings whose foreign
+/// call costs more than a local time check; the library still decides.
+///
+/// `out_lease_ms` is required. Ownership and failures as for
+/// `wi_get_access_token`; on failure `*out_lease_ms` is 0. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn wi_get_access_token_lease(
+    client: *const wi_client,
+    out_token: *mut *mut c_char,
+    out_lease_ms: *mut u32,
+    out_error: *mut *mut wi_error,
+) -> wi_status {
+    with_client(client, out_error, |client| {
+        let lease = out_struct_arg(out_lease_ms, "out_lease_ms")?;
+        *lease = 0;
+        let slot = out_arg(out_token, "out_token")?;
+        let (token, lease_ms) = client.access_token_lease(|token: &str, fresh_for| {
+            let lease_ms = fresh_for.as_millis().min(u128::from(MAX_LEASE_MS)) as u32;
+            (string_into_raw(token), lease_ms)
+        })?;
+        *slot = token;
+        *lease = lease_ms;
+        Ok(())
+    })
+}
+
+/// Copies the access token into the caller's buffer: no allocation on the
+/// cached path.
+///
+/// `buffer` receives the token and a terminating NUL when `buffer_len` is large
+/// enough; `*out_len` (required) receives the token's length without the NUL.
+/// A buffer too small gives `WI_STATUS_INVALID_ARGUMENT` with `*out_len` set to
+/// the length needed and the buffer left empty (its first byte NUL, if any).
+/// The caller should wipe the buffer when done. Other failures as for
+/// `wi_get_access_token`, with `*out_len` 0. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn wi_get_access_token_into(
+    client: *const wi_client,
+    buffer: *mut c_char,
+    buffer_len: usize,
+    out_len: *mut usize,
+    out_error: *mut *mut wi_error,
+) -> wi_status {
+    with_client(client, out_error, |client| {
+        let length = out_struct_arg(out_len, "out_len")?;
+        *length = 0;
+        let buffer = byte_buffer_arg(buffer, buffer_len, "buffer")?;
+        if let Some(first) = buffer.first_mut() {
+            *first = 0;
+        }
+        client.access_token_lease(|token: &str, _| {
+            *length = token.len();
+            if token.len() < buffer.len() {
+                buffer[..token.len()].copy_from_slice(token.as_bytes());
+                buffer[token.len()] = 0;
+                Ok(())
+            } else {
+                Err(Error::invalid_argument(format!(
+                    "buffer_len {} is too small: the token needs {} bytes and a NUL",
+                    buffer.len(),
+                    token.len()
+                )))
+            }
+        })?
     })
 }
 

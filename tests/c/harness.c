@@ -28,7 +28,7 @@ void test_passed(const char *name) {
 int dev_port(void) {
   const char *port = getenv("WI_DEVSERVER_PORT");
   if (port == NULL || atoi(port) <= 0) {
-    fprintf(stderr, "WI_DEVSERVER_PORT is not set: run this program through run-with-devserver.sh\n");
+    fprintf(stderr, "WI_DEVSERVER_PORT is not set: run this program through bindings/c/with-devserver.sh\n");
     exit(1);
   }
   return atoi(port);

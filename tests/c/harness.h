@@ -1,6 +1,6 @@
 /*
  * harness.h: what every C test program shares: fatal checks, the dev server
- * started by run-with-devserver.sh (its port comes from WI_DEVSERVER_PORT),
+ * started by bindings/c/with-devserver.sh (its port comes from WI_DEVSERVER_PORT),
  * its /_dev/ control API over a raw loopback socket, and clients configured
  * for it.
  *

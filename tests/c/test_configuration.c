@@ -19,7 +19,7 @@ static const char *const required_variables[] = {
 };
 #define REQUIRED_COUNT (sizeof required_variables / sizeof required_variables[0])
 
-/* Removes every COZE_* variable (run-with-devserver.sh exports them). */
+/* Removes every COZE_* variable (bindings/c/with-devserver.sh exports them). */
 static void clear_coze_environment(void) {
   for (;;) {
     char **entry = environ;
