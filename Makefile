@@ -9,7 +9,7 @@ RELEASE    := $(CURDIR)/target/release
 export WI_LIBRARY_PATH ?= $(RELEASE)/libworkload_identity.so
 export WI_DEVSERVER    ?= $(RELEASE)/wi-devserver
 
-.PHONY: all build demo test lint header-check test-rust test-c test-go test-node test-python
+.PHONY: all build demo test lint header-check test-rust test-c test-install soak test-go test-node test-python
 
 all: build
 
@@ -17,6 +17,11 @@ all: build
 build:
 	$(CARGO) build --release --workspace --all-targets
 	ln -sf libworkload_identity.so $(RELEASE)/libworkload_identity.so.1
+
+# The main job in one command: a token through the C ABI from the local dev
+# server (or from the real endpoints when the COZE_* variables are set).
+demo:
+	bindings/c/demo.sh
 
 lint:
 	$(CARGO) fmt --all --check
@@ -34,5 +39,14 @@ test-rust: build
 test-c: build
 	$(MAKE) -C tests/c test
 
-test: lint header-check test-rust test-c
+# Installs into a temporary prefix and builds the examples with pkg-config and CMake.
+test-install: build
+	bindings/c/test-install.sh
+
+# 16 threads for ten minutes with injected faults (not part of `make test`).
+soak:
+	$(CARGO) build --release -p wi-devserver --example soak
+	$(RELEASE)/examples/soak --seconds $${SOAK_SECONDS:-600}
+
+test: lint header-check test-rust test-c test-install
 	@echo "all tests passed"

@@ -51,10 +51,23 @@ pub struct wi_exchange_params {
 }
 
 /// Runs a client call: a panic clears the identity's cache.
+/// The client argument, checked only when the body asks for it: bodies reset
+/// their out-parameters first, so that they hold NULL after any failure.
+struct ClientArg<'a>(&'a Result<&'a wi_client, Error>);
+
+impl<'a> ClientArg<'a> {
+    fn get(self) -> Result<&'a Client, Error> {
+        self.0
+            .as_ref()
+            .map(|handle| &handle.client)
+            .map_err(Clone::clone)
+    }
+}
+
 fn with_client(
     client: *const wi_client,
     out_error: *mut *mut wi_error,
-    body: impl FnOnce(&Client) -> Result<(), Error>,
+    body: impl FnOnce(ClientArg<'_>) -> Result<(), Error>,
 ) -> wi_status {
     // SAFETY: the C contract: `client` is NULL or live for the whole call.
     let handle = unsafe { client_ref(client) };
@@ -63,11 +76,7 @@ fn with_client(
             handle.client.clear_cache();
         }
     };
-    guard(
-        out_error,
-        || body(&handle.as_ref().map_err(Clone::clone)?.client),
-        on_panic,
-    )
+    guard(out_error, || body(ClientArg(&handle)), on_panic)
 }
 
 /// Creates a client.
@@ -130,6 +139,7 @@ pub unsafe extern "C" fn wi_get_access_token(
 ) -> wi_status {
     with_client(client, out_error, |client| {
         let slot = out_arg(out_token, "out_token")?;
+        let client = client.get()?;
         *slot = client.access_token_lease(|token: &str, _| string_into_raw(token))?;
         Ok(())
     })
@@ -158,6 +168,7 @@ pub unsafe extern "C" fn wi_get_access_token_lease(
         let lease = out_struct_arg(out_lease_ms, "out_lease_ms")?;
         *lease = 0;
         let slot = out_arg(out_token, "out_token")?;
+        let client = client.get()?;
         let (token, lease_ms) = client.access_token_lease(|token: &str, fresh_for| {
             let lease_ms = fresh_for.as_millis().min(u128::from(MAX_LEASE_MS)) as u32;
             (string_into_raw(token), lease_ms)
@@ -192,6 +203,7 @@ pub unsafe extern "C" fn wi_get_access_token_into(
         if let Some(first) = buffer.first_mut() {
             *first = 0;
         }
+        let client = client.get()?;
         client.access_token_lease(|token: &str, _| {
             *length = token.len();
             if token.len() < buffer.len() {
@@ -228,6 +240,7 @@ pub unsafe extern "C" fn wi_exchange_token(
 ) -> wi_status {
     with_client(client, out_error, |client| {
         let slot = out_arg(out_token, "out_token")?;
+        let client = client.get()?;
         let params = struct_arg(params, "params")?;
         let params = ExchangeParams {
             subject_token: str_arg(params.subject_token, "params->subject_token")?,
@@ -272,6 +285,7 @@ pub unsafe extern "C" fn wi_get_integration_credential(
 ) -> wi_status {
     with_client(client, out_error, |client| {
         let slot = out_arg(out_credential, "out_credential")?;
+        let client = client.get()?;
         let name = str_arg(integration_name, "integration_name")?;
         *slot = string_into_raw(client.integration_credential(name)?.expose());
         Ok(())
@@ -293,6 +307,7 @@ pub unsafe extern "C" fn wi_get_project_env_vars(
     with_client(client, out_error, |client| {
         let slot = out_arg(out_json, "out_json")?;
         let vars: Vec<serde_json::Value> = client
+            .get()?
             .project_env_vars()?
             .iter()
             .map(|var| serde_json::json!({ "key": var.key, "value": var.value.expose() }))
@@ -316,7 +331,8 @@ pub unsafe extern "C" fn wi_invalidate_token(
     out_error: *mut *mut wi_error,
 ) -> wi_status {
     with_client(client, out_error, |client| {
-        client.invalidate_token(str_arg(rejected_token, "rejected_token")?);
+        let rejected_token = str_arg(rejected_token, "rejected_token")?;
+        client.get()?.invalidate_token(rejected_token);
         Ok(())
     })
 }
@@ -334,7 +350,7 @@ pub unsafe extern "C" fn wi_force_refresh(
 ) -> wi_status {
     with_client(client, out_error, |client| {
         let slot = out_arg(out_token, "out_token")?;
-        *slot = string_into_raw(client.force_refresh()?.expose());
+        *slot = string_into_raw(client.get()?.force_refresh()?.expose());
         Ok(())
     })
 }

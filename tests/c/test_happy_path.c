@@ -91,6 +91,48 @@ static char *test_access_token_and_cache(const wi_client *client) {
   return first;
 }
 
+/* The lease and caller-buffer variants serve the cached token without a request. */
+static void test_access_token_lease_and_buffer(const wi_client *client, const char *cached) {
+  uint64_t requests = client_stats(client).server_requests;
+
+  char *token = NOT_NULL_SENTINEL;
+  uint32_t lease_ms = UINT32_MAX;
+  wi_error *error = NOT_NULL_SENTINEL;
+  CHECK_ERR(wi_get_access_token_lease(client, &token, &lease_ms, &error) == WI_STATUS_OK, error);
+  CHECK(error == NULL);
+  CHECK(strcmp(token, cached) == 0);
+  CHECK(lease_ms > 0 && lease_ms <= 1000); /* a fresh token: reusable, for at most a second */
+  wi_free_string(token);
+
+  char buffer[64];
+  size_t length = 0;
+  CHECK_OK(wi_get_access_token_into(client, buffer, sizeof buffer, &length, &check_ok_error));
+  CHECK(length == strlen(cached) && strcmp(buffer, cached) == 0);
+
+  /* Asking for the size first: no buffer, then one of exactly the size needed. */
+  size_t needed = 0;
+  CHECK(wi_get_access_token_into(client, NULL, 0, &needed, NULL) == WI_STATUS_INVALID_ARGUMENT);
+  CHECK(needed == strlen(cached));
+  char *exact = malloc(needed + 1);
+  CHECK(exact != NULL);
+  CHECK_OK(wi_get_access_token_into(client, exact, needed + 1, &length, &check_ok_error));
+  CHECK(length == needed && strcmp(exact, cached) == 0);
+  free(exact);
+
+  /* One byte short (no room for the NUL): the size needed, an empty buffer. */
+  memset(buffer, 'x', sizeof buffer);
+  length = 0;
+  error = NULL;
+  wi_status status = wi_get_access_token_into(client, buffer, strlen(cached), &length, &error);
+  CHECK(length == strlen(cached));
+  CHECK(buffer[0] == '\0');
+  check_failure(status, error, WI_STATUS_INVALID_ARGUMENT, 0, NULL, false, NULL, cached);
+  memset(buffer, 0, sizeof buffer);
+
+  CHECK(client_stats(client).server_requests == requests);
+  test_passed("wi_get_access_token_lease and wi_get_access_token_into serve the cached token");
+}
+
 /* A client of the same identity built from the environment shares the cache entry. */
 static void test_client_from_environment(const char *cached_token) {
   wi_client *client = NULL;
@@ -341,6 +383,7 @@ int main(void) {
   wi_options_free(options);
 
   char *token = test_access_token_and_cache(client);
+  test_access_token_lease_and_buffer(client, token);
   test_client_from_environment(token);
   test_exchange_with_every_parameter(client, token);
   test_integration_credential(client);

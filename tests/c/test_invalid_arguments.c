@@ -91,6 +91,22 @@ static void test_client_calls(const wi_client *client) {
   CHECK(wi_get_access_token(NULL, NULL, NULL) == WI_STATUS_INVALID_ARGUMENT);
 
   out = NOT_NULL_SENTINEL;
+  uint32_t lease_ms = UINT32_MAX;
+  EXPECT_INVALID(wi_get_access_token_lease(NULL, &out, &lease_ms, &error), "client");
+  CHECK(out == NULL && lease_ms == 0);
+  EXPECT_INVALID(wi_get_access_token_lease(client, &out, NULL, &error), "out_lease_ms");
+  EXPECT_INVALID(wi_get_access_token_lease(client, NULL, &lease_ms, &error), "out_token");
+
+  char buffer[64] = "untouched";
+  size_t length = SIZE_MAX;
+  EXPECT_INVALID(wi_get_access_token_into(NULL, buffer, sizeof buffer, &length, &error), "client");
+  CHECK(length == 0);
+  EXPECT_INVALID(wi_get_access_token_into(client, buffer, sizeof buffer, NULL, &error), "out_len");
+  length = SIZE_MAX;
+  EXPECT_INVALID(wi_get_access_token_into(client, NULL, 16, &length, &error), "buffer");
+  CHECK(length == 0);
+
+  out = NOT_NULL_SENTINEL;
   EXPECT_INVALID(wi_force_refresh(NULL, &out, &error), "client");
   CHECK(out == NULL);
   EXPECT_INVALID(wi_force_refresh(client, NULL, &error), "out_token");
@@ -126,7 +142,7 @@ static void test_client_calls(const wi_client *client) {
   CHECK(wi_client_stats(client, &stats) == WI_STATUS_INVALID_ARGUMENT);
   stats.struct_size = sizeof(uint32_t) - 1;
   CHECK(wi_client_stats(client, &stats) == WI_STATUS_INVALID_ARGUMENT);
-  test_passed("client calls: NULL client, NULL out-parameters, NULL/empty/invalid UTF-8 strings");
+  test_passed("client calls: NULL client, NULL out-parameters, NULL buffer, NULL/empty/invalid UTF-8 strings");
 }
 
 static void test_exchange_arguments(const wi_client *client) {

@@ -44,6 +44,19 @@ static void test_wrong_secret(void) {
   CHECK(wi_get_access_token(client, &token, NULL) == WI_STATUS_TOKEN_RETRIEVAL);
   CHECK(token == NULL);
   CHECK(dev_request_count("/oauth/token") == 1);
+  /* The lease and buffer variants fail the same way, with a zero lease and length. */
+  uint32_t lease_ms = UINT32_MAX;
+  token = NOT_NULL_SENTINEL;
+  wi_status lease_status = wi_get_access_token_lease(client, &token, &lease_ms, &error);
+  CHECK(token == NULL && lease_ms == 0);
+  check_failure(lease_status, error, WI_STATUS_TOKEN_RETRIEVAL, 401, "invalid_client", false,
+                "wrong-secret", NULL);
+  char buffer[64] = "untouched";
+  size_t length = SIZE_MAX;
+  wi_status into_status = wi_get_access_token_into(client, buffer, sizeof buffer, &length, &error);
+  CHECK(length == 0 && buffer[0] == '\0');
+  check_failure(into_status, error, WI_STATUS_TOKEN_RETRIEVAL, 401, "invalid_client", false,
+                "wrong-secret", NULL);
   wi_client_free(client);
   test_passed("wrong secret: TOKEN_RETRIEVAL, HTTP 401, invalid_client, not retryable");
 }
