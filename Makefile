@@ -45,7 +45,8 @@ test-install: build
 
 # 16 threads for ten minutes with injected faults (not part of `make test`).
 soak:
-	$(CARGO) build --release -p wi-devserver --example soak
+	$(CARGO) build --release -p wi-devserver
+	$(CARGO) build --release -p workload-identity --example soak
 	$(RELEASE)/examples/soak --seconds $${SOAK_SECONDS:-600}
 
 test: lint header-check test-rust test-c test-install
