@@ -198,15 +198,22 @@ impl TokenCache {
             }
             match current {
                 Some(token) if now < token.refresh_at => {
-                    self.counters.cache_hits.bump();
+                    if !counted_miss {
+                        self.counters.cache_hits.bump();
+                    }
                     return Ok(token.token.clone());
                 }
                 Some(token) if now < token.stale_at => {
                     let backing_off = state.backoff_until.is_some_and(|until| now < until);
+                    let mut note = None;
                     if state.live_flight().is_none() && !backing_off {
-                        self.start_background(&mut state, source.clone(), call);
+                        note = self.start_background(&mut state, source.clone(), call);
                     }
-                    self.counters.cache_hits.bump();
+                    if !counted_miss {
+                        self.counters.cache_hits.bump();
+                    }
+                    drop(state);
+                    emit(note);
                     return Ok(token.token.clone());
                 }
                 Some(token) => {
@@ -357,42 +364,48 @@ impl TokenCache {
     ) -> Result<SecretString, Error> {
         let flight = self.begin(state);
         let result = MutexGuard::unlocked(state, || run_source(source, call.deadline));
-        self.finish(state, flight, result, call)
+        let (outcome, note) = self.finish(state, flight, result, call);
+        MutexGuard::unlocked(state, || emit(note));
+        outcome
     }
 
     /// Starts one refresh on a new thread; callers keep the current token.
+    /// Returns a line to log once the lock is released.
     fn start_background(
         self: &Arc<Self>,
         state: &mut State,
         source: Arc<dyn TokenSource>,
         call: Call,
-    ) {
+    ) -> Note {
         let flight = self.begin(state);
         let cache = Arc::clone(self);
         let spawned = std::thread::Builder::new()
             .name("wi-refresh".into())
             .spawn(move || {
                 let result = run_source(source.as_ref(), call.deadline);
-                let mut state = cache.state.lock();
                 // The outcome is recorded for everyone; nobody waits on this thread.
-                let _ = cache.finish(&mut state, flight, result, call);
+                let (_, note) = cache.finish(&mut cache.state.lock(), flight, result, call);
+                emit(note);
             });
         if spawned.is_err() {
             state.flight = None;
-            log(Level::Warn, || {
-                "could not start a background token refresh".into()
-            });
+            return Some((
+                Level::Warn,
+                "could not start a background token refresh".into(),
+            ));
         }
+        None
     }
 
-    /// Records the outcome of `flight` and wakes its waiters.
+    /// Records the outcome of `flight` and wakes its waiters. Returns the
+    /// outcome and a line to log once the lock is released.
     fn finish(
         &self,
         state: &mut State,
         flight: Flight,
         result: Result<Fetched, Error>,
         call: Call,
-    ) -> Result<SecretString, Error> {
+    ) -> (Result<SecretString, Error>, Note) {
         if state.flight == Some(flight) {
             state.flight = None;
         }
@@ -417,10 +430,13 @@ impl TokenCache {
                 state.warned = false;
                 state.finished = Some((flight.id, None));
                 bump(&self.counters.refreshes_succeeded);
-                log(Level::Info, || "access token refreshed".into());
-                Ok(token)
+                (
+                    Ok(token),
+                    Some((Level::Info, "access token refreshed".into())),
+                )
             }
             Err(error) => {
+                let mut note = None;
                 bump(&self.counters.refreshes_failed);
                 if error.is_non_recoverable() {
                     state.remembered = Some((error.clone(), now + REMEMBER_FAILURE));
@@ -437,22 +453,33 @@ impl TokenCache {
                     state.backoff_until = Some(now + backoff);
                     if !state.warned {
                         state.warned = true;
-                        log(Level::Warn, || {
+                        note = Some((
+                            Level::Warn,
                             format!(
                                 "token refresh failed, still serving the cached token \
                                  ({}s left), next attempt in {}s: {error}",
                                 remaining.as_secs(),
                                 backoff.as_secs()
-                            )
-                        });
+                            ),
+                        ));
                     }
                 }
                 state.finished = Some((flight.id, Some(error.clone())));
-                Err(error)
+                (Err(error), note)
             }
         };
         self.flight_done.notify_all();
         outcome
+    }
+}
+
+/// A log line held back until the state lock is released: a host's log
+/// callback may call back into the library.
+type Note = Option<(Level, String)>;
+
+fn emit(note: Note) {
+    if let Some((level, line)) = note {
+        log(level, || line);
     }
 }
 

@@ -1,0 +1,70 @@
+package workloadidentity
+
+// #include "workload_identity.h"
+import "C"
+
+import (
+	"runtime"
+	"sync/atomic"
+)
+
+// Client obtains tokens and credentials for one workload identity
+// (C: wi_client). Create it with New and release it with Close.
+//
+// Safe for concurrent use by any number of goroutines. Clients with the same
+// identity (client id, secret, endpoints, lane) share one token cache.
+//
+// Methods: AccessToken, ExchangeToken, IntegrationCredential, ProjectEnvVars,
+// InvalidateToken, ForceRefresh, Stats, Close.
+type Client struct {
+	handle  *handle
+	cleanup runtime.Cleanup
+	// warm is set while the last AccessToken or ForceRefresh returned a token,
+	// so that the next AccessToken is most likely a cache hit (see AccessToken).
+	warm atomic.Bool
+}
+
+// New creates a client. Each option overrides its environment variable
+// (COZE_WORKLOAD_IDENTITY_CLIENT_ID, ..._CLIENT_SECRET, ..._TOKEN_ENDPOINT,
+// COZE_WORKLOAD_ACCESS_TOKEN_ENDPOINT, COZE_OUTBOUND_AUTH_ENDPOINT,
+// COZE_SERVER_ENV); with no options the configuration comes from the
+// environment alone. No network traffic happens here.
+//
+// Errors: ErrInvalidArgument for an unknown key or a bad value (naming the
+// key), ErrConfiguration naming every missing setting.
+func New(opts ...Option) (*Client, error) {
+	var options *C.wi_options // NULL: environment only
+	if len(opts) > 0 {
+		options = C.wi_options_new()
+		if options == nil {
+			return nil, &Error{Status: StatusInternal, Message: "wi_options_new: out of memory"}
+		}
+		defer C.wi_options_free(options)
+		for _, opt := range opts {
+			if err := opt.apply(options); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var native *C.wi_client
+	var cerr *C.wi_error
+	if status := C.wi_client_new(options, &native, &cerr); status != C.WI_STATUS_OK {
+		return nil, takeError(status, cerr)
+	}
+	c := &Client{handle: &handle{ptr: native}}
+	c.cleanup = runtime.AddCleanup(c, (*handle).close, c.handle)
+	return c, nil
+}
+
+// Close releases the native client. Calls still running in the background
+// (after their context ended) keep it alive until they return. Idempotent;
+// every later call returns ErrClosed. Always returns nil.
+func (c *Client) Close() error {
+	if c == nil || c.handle == nil {
+		return nil
+	}
+	c.handle.close()
+	c.cleanup.Stop()
+	runtime.KeepAlive(c)
+	return nil
+}

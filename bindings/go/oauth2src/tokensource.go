@@ -1,0 +1,50 @@
+// Package oauth2src adapts a workloadidentity.Client to golang.org/x/oauth2,
+// so that the main package does not depend on it.
+//
+//	client, _ := workloadidentity.New()
+//	httpClient := oauth2.NewClient(ctx, oauth2src.New(ctx, client))
+package oauth2src
+
+import (
+	"context"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	workloadidentity "github.com/workload-identity/workload-identity/bindings/go"
+)
+
+// TokenSource is an oauth2.TokenSource over a workloadidentity.Client.
+// Safe for concurrent use.
+type TokenSource struct {
+	client *workloadidentity.Client
+	ctx    context.Context
+}
+
+// New returns a TokenSource whose Token calls client.AccessToken(ctx); ctx
+// bounds every call (nil: context.Background()). Closing the client makes
+// Token return workloadidentity.ErrClosed.
+func New(ctx context.Context, client *workloadidentity.Client) *TokenSource {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return &TokenSource{client: client, ctx: ctx}
+}
+
+// Token returns the client's current access token as a Bearer token.
+//
+// Its Expiry is the time of the call (so Valid reports false at once): the
+// library caches the token and refreshes it ahead of expiry, and does not tell
+// when it will expire, so a wrapper such as oauth2.ReuseTokenSource (which
+// oauth2.NewClient applies) must come back for every request rather than
+// reuse a token the library may have replaced or invalidated. A cached token
+// costs well under a microsecond.
+//
+// Errors are those of AccessToken: *workloadidentity.Error, ErrClosed or ctx.Err().
+func (s *TokenSource) Token() (*oauth2.Token, error) {
+	token, err := s.client.AccessToken(s.ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &oauth2.Token{AccessToken: token, TokenType: "Bearer", Expiry: time.Now()}, nil
+}

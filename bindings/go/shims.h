@@ -1,0 +1,51 @@
+/*
+ * shims.h: one-line C wrappers that return a call's outcome by value, so that
+ * the out-parameters live on the C stack: no Go pointer crosses into C and
+ * nothing escapes to the Go heap on the cached path.
+ */
+#ifndef WI_GO_SHIMS_H
+#define WI_GO_SHIMS_H
+
+#include "workload_identity.h"
+
+/* The outcome of a call that returns a string: `value` (free with
+ * wi_free_string) on success, else `error` (free with wi_error_free) or NULL. */
+typedef struct wi_go_string_result {
+  wi_status status;
+  char *value;
+  wi_error *error;
+} wi_go_string_result;
+
+static inline wi_go_string_result wi_go_access_token(const wi_client *client) {
+  wi_go_string_result r = {0, 0, 0};
+  r.status = wi_get_access_token(client, &r.value, &r.error);
+  return r;
+}
+
+static inline wi_go_string_result wi_go_force_refresh(const wi_client *client) {
+  wi_go_string_result r = {0, 0, 0};
+  r.status = wi_force_refresh(client, &r.value, &r.error);
+  return r;
+}
+
+static inline wi_go_string_result wi_go_exchange_token(const wi_client *client,
+                                                       const wi_exchange_params *params) {
+  wi_go_string_result r = {0, 0, 0};
+  r.status = wi_exchange_token(client, params, &r.value, &r.error);
+  return r;
+}
+
+static inline wi_go_string_result wi_go_integration_credential(const wi_client *client,
+                                                               const char *name) {
+  wi_go_string_result r = {0, 0, 0};
+  r.status = wi_get_integration_credential(client, name, &r.value, &r.error);
+  return r;
+}
+
+static inline wi_go_string_result wi_go_project_env_vars(const wi_client *client) {
+  wi_go_string_result r = {0, 0, 0};
+  r.status = wi_get_project_env_vars(client, &r.value, &r.error);
+  return r;
+}
+
+#endif /* WI_GO_SHIMS_H */

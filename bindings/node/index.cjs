@@ -1,0 +1,19 @@
+'use strict';
+// CommonJS entry point; index.js re-exports the same objects for ES modules,
+// so `instanceof` holds whichever way the package is loaded.
+
+const { Client, version } = require('./lib/client.cjs');
+const errors = require('./lib/errors.cjs');
+
+module.exports = {
+  Client,
+  version,
+  Status: errors.Status,
+  WorkloadIdentityError: errors.WorkloadIdentityError,
+  InvalidArgumentError: errors.InvalidArgumentError,
+  ConfigurationError: errors.ConfigurationError,
+  TokenRetrievalError: errors.TokenRetrievalError,
+  TokenExchangeError: errors.TokenExchangeError,
+  IntegrationError: errors.IntegrationError,
+  InternalError: errors.InternalError,
+};

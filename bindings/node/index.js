@@ -1,0 +1,18 @@
+// ES module entry point: the objects of index.cjs, so both entries share one
+// loaded library and one set of error classes.
+import binding from './index.cjs';
+
+export const {
+  Client,
+  version,
+  Status,
+  WorkloadIdentityError,
+  InvalidArgumentError,
+  ConfigurationError,
+  TokenRetrievalError,
+  TokenExchangeError,
+  IntegrationError,
+  InternalError,
+} = binding;
+
+export default binding;

@@ -1,0 +1,188 @@
+'use strict';
+// Client: owns one wi_client handle. Async methods run the C call on a libuv
+// worker thread (koffi `.async`) so the event loop stays free; *Sync methods
+// block the JS thread. The handle is freed by close(), by Symbol.dispose, or
+// as a backstop by a FinalizationRegistry, and in every case only once no
+// async call on it is still running.
+
+const { loadLibrary } = require('./native.cjs');
+const { checkString, clientSettings, exchangeParams } = require('./arguments.cjs');
+const { InvalidArgumentError } = require('./errors.cjs');
+
+/**
+ * The native side of a client, kept apart from the Client object so that the
+ * FinalizationRegistry and the completion of async calls can reach it after
+ * the Client itself is gone.
+ */
+class Handle {
+  constructor(library, pointer) {
+    this.library = library;
+    this.pointer = pointer;
+    this.inFlight = 0;
+    this.closed = false;
+  }
+
+  /** Marks the handle closed; frees it now, or when the last async call ends. */
+  close() {
+    this.closed = true;
+    this.freeIfIdle();
+  }
+
+  freeIfIdle() {
+    if (this.closed && this.inFlight === 0 && this.pointer !== null) {
+      const pointer = this.pointer;
+      this.pointer = null;
+      this.library.freeClient(pointer);
+    }
+  }
+
+  /** The pointer, for a call starting now; throws once the client is closed. */
+  live() {
+    if (this.closed) throw new InvalidArgumentError('the workload-identity client is closed');
+    return this.pointer;
+  }
+}
+
+const finalizer = new FinalizationRegistry((handle) => handle.close());
+
+const STATS_MEMBERS = [
+  ['cacheHits', 'cache_hits'],
+  ['cacheMisses', 'cache_misses'],
+  ['refreshesStarted', 'refreshes_started'],
+  ['refreshesSucceeded', 'refreshes_succeeded'],
+  ['refreshesFailed', 'refreshes_failed'],
+  ['staleServed', 'stale_served'],
+  ['retries', 'retries'],
+  ['serverRequests', 'server_requests'],
+];
+
+/**
+ * A workload-identity client. Safe to use from many concurrent async calls;
+ * clients with the same identity share one token cache in the library.
+ */
+class Client {
+  #handle;
+
+  /**
+   * @param {object} [options] C option keys (`client_id`) or their camelCase
+   *   forms (`clientId`), plus `libraryPath`; omitted: the environment only.
+   */
+  constructor(options) {
+    const { libraryPath, settings } = clientSettings(options);
+    const library = loadLibrary(libraryPath);
+    this.#handle = new Handle(library, library.newClient(settings));
+    finalizer.register(this, this.#handle, this);
+  }
+
+  /** The access token: cached, or fetched through the two-step flow. */
+  getAccessToken() {
+    return this.#callAsync('wi_get_access_token');
+  }
+
+  /** The same, blocking the JS thread (cheap on a cached token, not on the network). */
+  getAccessTokenSync() {
+    return this.#call('wi_get_access_token');
+  }
+
+  /** A general RFC 8693 token exchange (not cached); resolves to the issued token. */
+  exchangeToken(params) {
+    return this.#callAsync('wi_exchange_token', () => exchangeParams(params));
+  }
+
+  /** The same, blocking the JS thread. */
+  exchangeTokenSync(params) {
+    return this.#call('wi_exchange_token', exchangeParams(params));
+  }
+
+  /** The credential of integration `name`. */
+  getIntegrationCredential(name) {
+    return this.#callAsync('wi_get_integration_credential', () => checkString(name, 'integration name'));
+  }
+
+  /** The same, blocking the JS thread. */
+  getIntegrationCredentialSync(name) {
+    return this.#call('wi_get_integration_credential', checkString(name, 'integration name'));
+  }
+
+  /** The project's environment variables, `[{key, value}]` in server order. */
+  async getProjectEnvVars() {
+    return parseEnvVars(await this.#callAsync('wi_get_project_env_vars'));
+  }
+
+  /** The same, blocking the JS thread. */
+  getProjectEnvVarsSync() {
+    return parseEnvVars(this.#call('wi_get_project_env_vars'));
+  }
+
+  /** Drops the cached token if it is still `token` (one a service refused). */
+  invalidateToken(token) {
+    const pointer = this.#handle.live();
+    this.#handle.library.invalidateToken(pointer, checkString(token, 'token'));
+  }
+
+  /** Fetches a new access token now, whatever the cache holds. */
+  forceRefresh() {
+    return this.#callAsync('wi_force_refresh');
+  }
+
+  /** The same, blocking the JS thread. */
+  forceRefreshSync() {
+    return this.#call('wi_force_refresh');
+  }
+
+  /** Counters of this client's identity (shared by clients of the same identity). */
+  stats() {
+    const raw = this.#handle.library.stats(this.#handle.live());
+    return Object.fromEntries(STATS_MEMBERS.map(([name, member]) => [name, Number(raw[member])]));
+  }
+
+  /** Frees the native client once running async calls end; later calls fail. Idempotent. */
+  close() {
+    if (this.#handle.closed) return;
+    finalizer.unregister(this);
+    this.#handle.close();
+  }
+
+  /** True once close() has been called. */
+  get closed() {
+    return this.#handle.closed;
+  }
+
+  /** Runs string function `name` (lib/native.cjs) with its optional `input`. */
+  #call(name, input) {
+    return this.#handle.library.callForString(name, this.#handle.live(), input);
+  }
+
+  /** As #call, off the JS thread; `makeInput()` runs inside the promise so that argument errors reject. */
+  #callAsync(name, makeInput) {
+    const handle = this.#handle;
+    return new Promise((resolve, reject) => {
+      const pointer = handle.live();
+      const input = makeInput === undefined ? undefined : makeInput();
+      handle.inFlight += 1;
+      handle.library.callForStringAsync(name, pointer, input, (error, value) => {
+        handle.inFlight -= 1;
+        handle.freeIfIdle();
+        if (error) reject(error);
+        else resolve(value);
+      });
+    });
+  }
+}
+
+if (typeof Symbol.dispose === 'symbol') {
+  Client.prototype[Symbol.dispose] = function dispose() {
+    this.close();
+  };
+}
+
+function parseEnvVars(json) {
+  return JSON.parse(json).vars.map(({ key, value }) => ({ key, value }));
+}
+
+/** The version of the library at `libraryPath` (default: as for Client). */
+function version(libraryPath) {
+  return loadLibrary(libraryPath === undefined ? undefined : checkString(libraryPath, 'libraryPath')).version();
+}
+
+module.exports = { Client, version };

@@ -1,0 +1,300 @@
+'use strict';
+// Everything that touches koffi: finding and loading the shared library, the C
+// declarations, and turning out-parameters (raw pointers, BigInt in koffi 3)
+// into JS values. Returned strings go back through wi_free_string (never
+// libc free: another allocator) and errors through wi_error_free, in a
+// `finally` so that no path leaks them.
+
+const path = require('node:path');
+const koffi = require('koffi');
+
+const { CallQueue } = require('./call_queue.cjs');
+const { ConfigurationError, InternalError, errorForStatus } = require('./errors.cjs');
+
+// Native code runs on koffi's own stack, not the thread's: 128 KiB by default
+// for async calls. The library needs less than 64 KiB today (measured for
+// HTTP, TLS and name resolution), but glibc's NSS modules, proxies and core
+// changes can take more, and an overflow is a crash. The memory is mapped
+// lazily: untouched pages cost nothing.
+const ASYNC_STACK_SIZE = 1024 * 1024;
+
+function raiseAsyncStack() {
+  try {
+    if (koffi.config().async_stack_size < ASYNC_STACK_SIZE) {
+      koffi.config({ async_stack_size: ASYNC_STACK_SIZE });
+    }
+  } catch {
+    // Another user of this koffi instance loaded a library first: koffi then
+    // refuses configuration changes, and its defaults stay in force.
+  }
+}
+raiseAsyncStack();
+
+// Enough outstanding calls to keep every libuv worker busy, well below koffi's cap.
+const asyncCalls = (() => {
+  const workers = Number.parseInt(process.env.UV_THREADPOOL_SIZE, 10) || 4;
+  const config = koffi.config();
+  const limit = Math.max(workers, config.resident_async_pools);
+  return new CallQueue(Math.min(limit, Math.floor(config.max_async_calls / 2)));
+})();
+
+// The C types, anonymous: koffi's type names are process-wide, and a second
+// copy of this module (two versions installed, a test runner's module
+// registry) must not collide with the first.
+const status = 'uint32_t';
+const string = 'const char *';
+const clientPointer = koffi.pointer(koffi.opaque());
+const optionsPointer = koffi.pointer(koffi.opaque());
+const errorType = koffi.opaque();
+const errorPointer = koffi.pointer(errorType);
+const outClient = koffi.out(koffi.pointer(clientPointer));
+const outError = koffi.out(koffi.pointer(errorPointer));
+// Returned strings are read as raw pointers, decoded, then freed by the
+// library (koffi's string types would copy the text and drop the pointer).
+const outString = koffi.out(koffi.pointer('void', 2));
+const exchangeParamsPointer = koffi.pointer(
+  koffi.struct({
+    subject_token: string,
+    subject_token_type: string,
+    audience: string,
+    resource: string,
+    scope: string,
+    requested_token_type: string,
+    actor_token: string,
+    actor_token_type: string,
+  }),
+);
+const statsType = koffi.struct({
+  struct_size: 'uint32_t',
+  cache_hits: 'uint64_t',
+  cache_misses: 'uint64_t',
+  refreshes_started: 'uint64_t',
+  refreshes_succeeded: 'uint64_t',
+  refreshes_failed: 'uint64_t',
+  stale_served: 'uint64_t',
+  retries: 'uint64_t',
+  server_requests: 'uint64_t',
+});
+
+// name: [result, parameters], as in include/workload_identity.h.
+const FUNCTIONS = {
+  wi_version: [string, []],
+  wi_options_new: [optionsPointer, []],
+  wi_options_set: [status, [optionsPointer, string, string, outError]],
+  wi_options_free: ['void', [optionsPointer]],
+  wi_client_new: [status, [optionsPointer, outClient, outError]],
+  wi_client_free: ['void', [clientPointer]],
+  wi_invalidate_token: [status, [clientPointer, string, outError]],
+  wi_client_stats: [status, [clientPointer, koffi.inout(koffi.pointer(statsType))]],
+  wi_free_string: ['void', ['void *']],
+  wi_error_status: [status, [errorPointer]],
+  wi_error_message: [string, [errorPointer]],
+  wi_error_http_status: ['uint16_t', [errorPointer]],
+  wi_error_oauth_code: [string, [errorPointer]],
+  wi_error_retryable: ['bool', [errorPointer]],
+  wi_error_free: ['void', [errorPointer]],
+};
+
+// The functions that return a string, by their parameters before the two
+// out-parameters (the string and a wi_error). Each is declared twice:
+// - async, with out-arrays that koffi fills on the JS thread when the call
+//   completes, so no JS memory is written from a worker thread;
+// - sync, with plain pointers to views of one preallocated buffer: a quarter
+//   of the cost of koffi's out-arrays on the cached path.
+const STRING_FUNCTIONS = {
+  wi_get_access_token: [clientPointer],
+  wi_exchange_token: [clientPointer, exchangeParamsPointer],
+  wi_get_integration_credential: [clientPointer, string],
+  wi_get_project_env_vars: [clientPointer],
+  wi_force_refresh: [clientPointer],
+};
+
+// The sync out-parameters; only one sync call runs at a time (the JS thread's).
+const syncOut = new ArrayBuffer(16);
+const syncValue = new BigUint64Array(syncOut, 0, 1);
+const syncError = new BigUint64Array(syncOut, 8, 1);
+
+const LIBRARY_FILE = {
+  darwin: 'libworkload_identity.dylib',
+  win32: 'workload_identity.dll',
+}[process.platform] ?? 'libworkload_identity.so';
+
+/** `explicit`, else $WI_LIBRARY_PATH, else the workspace's release build. */
+function resolveLibraryPath(explicit) {
+  const chosen =
+    explicit ||
+    process.env.WI_LIBRARY_PATH ||
+    path.join(__dirname, '..', '..', '..', 'target', 'release', LIBRARY_FILE);
+  return path.resolve(chosen);
+}
+
+/**
+ * One loaded copy of the library. Immutable after construction; its methods
+ * may be used by any number of clients.
+ */
+class NativeLibrary {
+  constructor(libraryPath) {
+    let lib;
+    try {
+      lib = koffi.load(libraryPath);
+    } catch (cause) {
+      throw new ConfigurationError(
+        `cannot load the workload-identity library at ${libraryPath} ` +
+          `(set WI_LIBRARY_PATH or the libraryPath option): ${cause.message}`,
+      );
+    }
+    this.path = libraryPath;
+    this.fn = {};
+    this.syncFn = {};
+    this.asyncFn = {};
+    try {
+      for (const [name, [result, parameters]] of Object.entries(FUNCTIONS)) {
+        this.fn[name] = lib.func(name, result, parameters);
+      }
+      for (const [name, inputs] of Object.entries(STRING_FUNCTIONS)) {
+        this.syncFn[name] = lib.func(name, status, [...inputs, 'void *', 'void *']);
+        this.asyncFn[name] = lib.func(name, status, [...inputs, outString, outError]);
+      }
+    } catch (cause) {
+      lib.unload();
+      throw new ConfigurationError(
+        `the library at ${libraryPath} lacks part of the C API this binding needs: ${cause.message}`,
+      );
+    }
+  }
+
+  /** The library's version string. */
+  version() {
+    return this.fn.wi_version();
+  }
+
+  /**
+   * A new client handle (BigInt) for `settings` ([C key, string value] pairs;
+   * null reads the environment only). The caller frees it with freeClient.
+   */
+  newClient(settings) {
+    const { fn } = this;
+    const err = [null];
+    let options = null;
+    try {
+      if (settings !== null) {
+        options = fn.wi_options_new();
+        if (!options) throw new InternalError('wi_options_new: out of memory');
+        for (const [key, value] of settings) {
+          const status = fn.wi_options_set(options, key, value, err);
+          if (status !== 0) throw this.takeError(status, err[0]);
+        }
+      }
+      const out = [null];
+      const status = fn.wi_client_new(options, out, err);
+      if (status !== 0) throw this.takeError(status, err[0]);
+      return out[0];
+    } finally {
+      fn.wi_options_free(options);
+    }
+  }
+
+  /** Frees a client handle; every call on it must have returned. */
+  freeClient(handle) {
+    this.fn.wi_client_free(handle);
+  }
+
+  /**
+   * Runs the string function `name(handle, [input,] &value, &error)` (see
+   * STRING_FUNCTIONS) and returns the string it produced.
+   */
+  callForString(name, handle, input) {
+    const fn = this.syncFn[name];
+    syncValue[0] = 0n;
+    syncError[0] = 0n;
+    const status =
+      input === undefined ? fn(handle, syncValue, syncError) : fn(handle, input, syncValue, syncError);
+    return this.takeString(status, syncValue[0], syncError[0]);
+  }
+
+  /**
+   * As callForString, on a libuv worker thread, once the call queue has a
+   * free slot; `done(error, string)` runs later on the JS thread, exactly once.
+   */
+  callForStringAsync(name, handle, input, done) {
+    const fn = this.asyncFn[name];
+    asyncCalls.run(() => {
+      const out = [null];
+      const err = [null];
+      const finish = (callError, status) => {
+        asyncCalls.release();
+        let value;
+        try {
+          if (callError) throw callError;
+          value = this.takeString(status, out[0], err[0]);
+        } catch (error) {
+          return done(error);
+        }
+        done(null, value);
+      };
+      try {
+        if (input === undefined) fn.async(handle, out, err, finish);
+        else fn.async(handle, input, out, err, finish);
+      } catch (error) {
+        asyncCalls.release();
+        done(error);
+      }
+    });
+  }
+
+  /** Drops the cached token if it is still `token`. */
+  invalidateToken(handle, token) {
+    const err = [null];
+    const status = this.fn.wi_invalidate_token(handle, token, err);
+    if (status !== 0) throw this.takeError(status, err[0]);
+  }
+
+  /** The identity's counters (wi_client_stats with struct_size set). */
+  stats(handle) {
+    const stats = { struct_size: statsType.size };
+    const status = this.fn.wi_client_stats(handle, stats);
+    if (status !== 0) throw errorForStatus(status, `wi_client_stats failed with status ${status}`);
+    return stats;
+  }
+
+  /** Decodes and frees a returned string, or turns the failure into an error. */
+  takeString(status, stringPointer, errorPointer) {
+    if (status !== 0) throw this.takeError(status, errorPointer);
+    if (!stringPointer) throw new InternalError('the library reported success but returned no string');
+    try {
+      return koffi.decode.string(stringPointer);
+    } finally {
+      this.fn.wi_free_string(stringPointer);
+    }
+  }
+
+  /** Reads and frees a wi_error, returning the matching JS error. */
+  takeError(status, errorPointer) {
+    if (!errorPointer) return errorForStatus(status, `the library failed with status ${status}`);
+    const { fn } = this;
+    try {
+      return errorForStatus(fn.wi_error_status(errorPointer), fn.wi_error_message(errorPointer), {
+        httpStatus: fn.wi_error_http_status(errorPointer),
+        oauthCode: fn.wi_error_oauth_code(errorPointer),
+        retryable: fn.wi_error_retryable(errorPointer),
+      });
+    } finally {
+      fn.wi_error_free(errorPointer);
+    }
+  }
+}
+
+const libraries = new Map();
+
+/** The library at `explicitPath` (see resolveLibraryPath), loaded once per path. */
+function loadLibrary(explicitPath) {
+  const libraryPath = resolveLibraryPath(explicitPath);
+  let library = libraries.get(libraryPath);
+  if (!library) {
+    library = new NativeLibrary(libraryPath);
+    libraries.set(libraryPath, library);
+  }
+  return library;
+}
+
+module.exports = { loadLibrary, resolveLibraryPath };

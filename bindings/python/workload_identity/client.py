@@ -1,0 +1,252 @@
+"""`Client`: the Coze SDK's client, backed by the native library.
+
+Thread-safe: one client may be shared by any number of threads; the GIL is
+released during every native call, and concurrent callers on a cold cache
+share one token refresh. Tokens are cached by the library per identity
+(client id, secret, endpoints, lane), process-wide, so clients with the same
+configuration share one cache entry and clients with different ones never
+share a token.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import weakref
+from typing import Dict, Optional, Tuple, Union
+
+from . import _log_bridge, _native
+from ._handle import ClientHandle
+from .exceptions import InvalidArgumentError, error_for_status
+from .models import ProjectEnvVars
+
+
+Timeout = Union[float, Tuple[float, float]]
+OptionValue = Union[str, bytes, int, float, bool, "os.PathLike[str]", None]
+
+
+class Client:
+    """Workload Identity SDK Client.
+
+    Configuration comes from the ``COZE_*`` environment variables, as in the
+    Coze SDK. Keyword options, named as the C option keys (`client_id`,
+    `client_secret`, `token_endpoint`, `access_token_endpoint`,
+    `outbound_auth_endpoint`, `server_env`, `timeout_ms`,
+    `connect_timeout_ms`, `deadline_ms`, `expiry_buffer_s`, `max_retries`,
+    `proxy`, `ca_bundle_path`, `user_agent`, `allow_insecure_http`,
+    `client_auth`), override their variable; an option given as None falls
+    back to it. An unknown key or a bad value raises `InvalidArgumentError`;
+    missing configuration raises `ConfigurationError` naming every missing
+    setting. No network traffic happens here. Creating a client also points
+    the library's log lines at the ``workload_identity`` logger, at that
+    logger's current effective level (see `sync_log_level`).
+
+    Args:
+        timeout: seconds, as in the Coze SDK: a number for both the connect and
+            the read timeout, or a ``(connect, read)`` pair. Default: the
+            library's (5 s connect, 30 s read), the same as the SDK's.
+        **options: C option keys and values (str, int, float, bool or path).
+    """
+
+    def __init__(self, timeout: Optional[Timeout] = None, **options: OptionValue) -> None:
+        self._lib = _native.library()
+        _log_bridge.sync_log_level()
+        self._handle = ClientHandle(_new_client(self._lib, _settings(timeout, options)))
+        self._close = weakref.finalize(self, self._handle.close)
+
+    def get_access_token(self) -> str:
+        """The access token: cached, or fetched through the two-step flow.
+
+        Raises:
+            TokenRetrievalError: step 1 (ID token) failed.
+            TokenExchangeError: step 2 (exchange) failed.
+        """
+        return self._string_call(self._lib.wi_get_access_token)
+
+    def force_refresh(self) -> str:
+        """Fetches a new access token now, whatever the cache holds, and
+        returns it. On failure a still-valid cached token stays in service."""
+        return self._string_call(self._lib.wi_force_refresh)
+
+    def invalidate_token(self, token: str) -> None:
+        """Drops the cached access token if it is still `token` (one that a
+        service refused); a token refreshed meanwhile is kept."""
+        raw = _native.to_c_string(token, "token")
+        pointer = self._handle.acquire()
+        try:
+            error = ctypes.c_void_p()
+            status = self._lib.wi_invalidate_token(pointer, raw, ctypes.byref(error))
+        finally:
+            self._handle.release()
+        if status:
+            raise _native.error_from(status, error)
+
+    def get_integration_credential(self, integration_name: str) -> str:
+        """The credential of integration `integration_name`.
+
+        Raises:
+            ConfigurationError: COZE_OUTBOUND_AUTH_ENDPOINT is not configured.
+            TokenRetrievalError, TokenExchangeError: no access token.
+            IntegrationError: the API answered with an error status, a
+                non-zero ``code`` or an invalid body.
+            InvalidArgumentError: `integration_name` is None, empty or not text.
+        """
+        name = _native.to_c_string(integration_name, "integration_name")
+        return self._string_call(self._lib.wi_get_integration_credential, name)
+
+    def get_project_env_vars(self) -> ProjectEnvVars:
+        """The project's environment variables (`ProjectEnvVars`), in server
+        order. Raises as `get_integration_credential` does."""
+        document = self._string_call(self._lib.wi_get_project_env_vars)
+        return ProjectEnvVars.from_dict(json.loads(document))
+
+    def exchange_token(
+        self,
+        subject_token: str,
+        subject_token_type: Optional[str] = None,
+        audience: Optional[str] = None,
+        resource: Optional[str] = None,
+        scope: Optional[str] = None,
+        requested_token_type: Optional[str] = None,
+        actor_token: Optional[str] = None,
+        actor_token_type: Optional[str] = None,
+    ) -> str:
+        """A general RFC 8693 token exchange at the access-token endpoint (not
+        cached). Parameters left as None are not sent, except
+        `subject_token_type`, which defaults to
+        ``urn:ietf:params:oauth:token-type:access_token``. `actor_token`
+        requires `actor_token_type`. Raises `TokenExchangeError`."""
+        fields = {
+            "subject_token": subject_token,
+            "subject_token_type": subject_token_type,
+            "audience": audience,
+            "resource": resource,
+            "scope": scope,
+            "requested_token_type": requested_token_type,
+            "actor_token": actor_token,
+            "actor_token_type": actor_token_type,
+        }
+        # The struct keeps the encoded bytes alive for the duration of the call.
+        params = _native.ExchangeParams(**{name: _native.to_c_string(value, name) for name, value in fields.items()})
+        return self._string_call(self._lib.wi_exchange_token, ctypes.byref(params))
+
+    def stats(self) -> Dict[str, int]:
+        """The counters of this client's identity (shared by the clients of
+        that identity), as a dict: cache_hits, cache_misses,
+        refreshes_started, refreshes_succeeded, refreshes_failed,
+        stale_served, retries, server_requests."""
+        stats = _native.Stats(struct_size=ctypes.sizeof(_native.Stats))
+        pointer = self._handle.acquire()
+        try:
+            status = self._lib.wi_client_stats(pointer, ctypes.byref(stats))
+        finally:
+            self._handle.release()
+        if status:
+            raise error_for_status(status, "wi_client_stats failed")
+        return {name: getattr(stats, name) for name in _native.STATS_COUNTERS}
+
+    def close(self) -> None:
+        """Closes the client. Idempotent; later calls raise `ClientClosedError`.
+
+        Calls still running on other threads finish normally; the native
+        client is freed when the last of them returns. The cached token stays
+        usable by other clients of the same identity.
+        """
+        self._close()
+
+    @property
+    def closed(self) -> bool:
+        """True once the client is closed."""
+        return self._handle.closed
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<workload_identity.Client {'closed' if self.closed else 'open'}>"
+
+    def _string_call(self, function, *args):
+        """Calls `function(client, *args, &out, &error)`; returns `out` as str."""
+        handle = self._handle
+        out = ctypes.c_void_p()
+        error = ctypes.c_void_p()
+        pointer = handle.acquire()
+        try:
+            status = function(pointer, *args, ctypes.byref(out), ctypes.byref(error))
+        finally:
+            handle.release()
+        if status:
+            raise _native.error_from(status, error)
+        return _native.take_string(out)
+
+
+def _settings(timeout, options):
+    """The C option strings for `Client(timeout, **options)`."""
+    settings = {}
+    if timeout is not None:
+        connect, read = _timeout_pair(timeout)
+        for key, seconds in (("connect_timeout_ms", connect), ("timeout_ms", read)):
+            if options.get(key) is not None:
+                raise InvalidArgumentError(f"give either timeout or {key}, not both")
+            settings[key] = str(max(1, round(seconds * 1000)))
+    for key, value in options.items():
+        if value is not None:
+            settings[key] = _option_value(key, value)
+    return settings
+
+
+def _timeout_pair(timeout):
+    pair = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    if len(pair) != 2 or not all(_positive_number(seconds) for seconds in pair):
+        raise InvalidArgumentError(
+            f"timeout must be a positive number of seconds or a (connect, read) pair, not {timeout!r}"
+        )
+    return pair
+
+
+def _positive_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def _option_value(key, value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, bytes)):
+        return value
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise InvalidArgumentError(f"option {key}: unsupported value type {type(value).__name__}")
+
+
+def _new_client(lib, settings):
+    """A new `wi_client` pointer for `settings` (empty: environment only)."""
+    options = None
+    if settings:
+        options = lib.wi_options_new()
+        if not options:
+            raise MemoryError("wi_options_new failed")
+    try:
+        for key, value in settings.items():
+            error = ctypes.c_void_p()
+            status = lib.wi_options_set(
+                options,
+                _native.to_c_string(key, "option key"),
+                _native.to_c_string(value, f"option {key}"),
+                ctypes.byref(error),
+            )
+            if status:
+                raise _native.error_from(status, error)
+        client = ctypes.c_void_p()
+        error = ctypes.c_void_p()
+        status = lib.wi_client_new(options, ctypes.byref(client), ctypes.byref(error))
+        if status:
+            raise _native.error_from(status, error)
+        return client.value
+    finally:
+        lib.wi_options_free(options)
