@@ -43,11 +43,22 @@ test-c: build
 test-install: build
 	bindings/c/test-install.sh
 
+# -count=1: go does not see a rebuilt native library, so no cached results.
+test-go: build
+	cd bindings/go && go vet ./... && go test -count=1 -race ./... \
+	  && GOGC=1 go test -count=1 ./... && go test -count=1 -tags wi_static ./...
+
+test-node: build
+	cd bindings/node && { [ -d node_modules/koffi ] || npm ci --no-audit --no-fund; } && node --test
+
+test-python: build
+	cd bindings/python && python3 -m pytest -q
+
 # 16 threads for ten minutes with injected faults (not part of `make test`).
 soak:
 	$(CARGO) build --release -p wi-devserver
 	$(CARGO) build --release -p workload-identity --example soak
 	$(RELEASE)/examples/soak --seconds $${SOAK_SECONDS:-600}
 
-test: lint header-check test-rust test-c test-install
+test: lint header-check test-rust test-c test-install test-go test-node test-python
 	@echo "all tests passed"
