@@ -62,6 +62,11 @@ const STATS_MEMBERS = [
  */
 class Client {
   #handle;
+  // The library's lease: a token the library lets this client reuse until
+  // `until` (performance.now() ms) without a native call: at most 1 s, never
+  // past the library's own refresh point. A cached call then costs a clock read.
+  #lease = null;
+  #leaseHits = 0;
 
   /**
    * @param {object} [options] C option keys (`client_id`) or their camelCase
@@ -76,12 +81,40 @@ class Client {
 
   /** The access token: cached, or fetched through the two-step flow. */
   getAccessToken() {
-    return this.#callAsync('wi_get_access_token');
+    const leased = this.#leased();
+    if (leased !== null) return Promise.resolve(leased);
+    const handle = this.#handle;
+    return new Promise((resolve, reject) => {
+      const pointer = handle.live();
+      handle.inFlight += 1;
+      handle.library.accessTokenLeaseAsync(pointer, (error, lease) => {
+        handle.inFlight -= 1;
+        handle.freeIfIdle();
+        if (error) return reject(error);
+        resolve(this.#keep(lease));
+      });
+    });
   }
 
   /** The same, blocking the JS thread (cheap on a cached token, not on the network). */
   getAccessTokenSync() {
-    return this.#call('wi_get_access_token');
+    const leased = this.#leased();
+    if (leased !== null) return leased;
+    return this.#keep(this.#handle.library.accessTokenLease(this.#handle.live()));
+  }
+
+  /** The leased token while its lease runs, else null. */
+  #leased() {
+    const lease = this.#lease;
+    if (lease === null || performance.now() >= lease.until) return null;
+    this.#leaseHits += 1;
+    return lease.token;
+  }
+
+  /** Keeps a fresh lease from the library; returns its token. */
+  #keep({ token, leaseMs }) {
+    this.#lease = leaseMs > 0 && !this.#handle.closed ? { token, until: performance.now() + leaseMs } : null;
+    return token;
   }
 
   /** A general RFC 8693 token exchange (not cached); resolves to the issued token. */
@@ -117,27 +150,33 @@ class Client {
   /** Drops the cached token if it is still `token` (one a service refused). */
   invalidateToken(token) {
     const pointer = this.#handle.live();
+    this.#lease = null;
     this.#handle.library.invalidateToken(pointer, checkString(token, 'token'));
   }
 
   /** Fetches a new access token now, whatever the cache holds. */
   forceRefresh() {
+    this.#lease = null;
     return this.#callAsync('wi_force_refresh');
   }
 
   /** The same, blocking the JS thread. */
   forceRefreshSync() {
+    this.#lease = null;
     return this.#call('wi_force_refresh');
   }
 
   /** Counters of this client's identity (shared by clients of the same identity). */
   stats() {
     const raw = this.#handle.library.stats(this.#handle.live());
-    return Object.fromEntries(STATS_MEMBERS.map(([name, member]) => [name, Number(raw[member])]));
+    const stats = Object.fromEntries(STATS_MEMBERS.map(([name, member]) => [name, Number(raw[member])]));
+    stats.cacheHits += this.#leaseHits; // calls answered from the lease
+    return stats;
   }
 
   /** Frees the native client once running async calls end; later calls fail. Idempotent. */
   close() {
+    this.#lease = null;
     if (this.#handle.closed) return;
     finalizer.unregister(this);
     this.#handle.close();

@@ -110,9 +110,13 @@ const STRING_FUNCTIONS = {
 };
 
 // The sync out-parameters; only one sync call runs at a time (the JS thread's).
-const syncOut = new ArrayBuffer(16);
+const syncOut = new ArrayBuffer(24);
 const syncValue = new BigUint64Array(syncOut, 0, 1);
 const syncError = new BigUint64Array(syncOut, 8, 1);
+const syncLease = new Uint32Array(syncOut, 16, 1);
+
+// wi_get_access_token_lease's lease out-parameter for async calls.
+const outLease = koffi.out(koffi.pointer('uint32_t'));
 
 const LIBRARY_FILE = {
   darwin: 'libworkload_identity.dylib',
@@ -155,6 +159,18 @@ class NativeLibrary {
         this.syncFn[name] = lib.func(name, status, [...inputs, 'void *', 'void *']);
         this.asyncFn[name] = lib.func(name, status, [...inputs, outString, outError]);
       }
+      this.leaseFn = lib.func('wi_get_access_token_lease', status, [
+        clientPointer,
+        'void *',
+        'void *',
+        'void *',
+      ]);
+      this.leaseAsyncFn = lib.func('wi_get_access_token_lease', status, [
+        clientPointer,
+        outString,
+        outLease,
+        outError,
+      ]);
     } catch (cause) {
       lib.unload();
       throw new ConfigurationError(
@@ -235,6 +251,45 @@ class NativeLibrary {
       try {
         if (input === undefined) fn.async(handle, out, err, finish);
         else fn.async(handle, input, out, err, finish);
+      } catch (error) {
+        asyncCalls.release();
+        done(error);
+      }
+    });
+  }
+
+  /**
+   * The access token and its lease: `{ token, leaseMs }`, leaseMs being how
+   * long the library lets the caller reuse the token without asking again.
+   */
+  accessTokenLease(handle) {
+    syncValue[0] = 0n;
+    syncError[0] = 0n;
+    syncLease[0] = 0;
+    const status = this.leaseFn(handle, syncValue, syncLease, syncError);
+    const token = this.takeString(status, syncValue[0], syncError[0]);
+    return { token, leaseMs: syncLease[0] };
+  }
+
+  /** As accessTokenLease, on a libuv worker thread; `done(error, lease)` runs on the JS thread. */
+  accessTokenLeaseAsync(handle, done) {
+    asyncCalls.run(() => {
+      const out = [null];
+      const lease = [0];
+      const err = [null];
+      const finish = (callError, status) => {
+        asyncCalls.release();
+        let token;
+        try {
+          if (callError) throw callError;
+          token = this.takeString(status, out[0], err[0]);
+        } catch (error) {
+          return done(error);
+        }
+        done(null, { token, leaseMs: lease[0] });
+      };
+      try {
+        this.leaseAsyncFn.async(handle, out, lease, err, finish);
       } catch (error) {
         asyncCalls.release();
         done(error);

@@ -75,6 +75,10 @@ _PROTOTYPES = {
     "wi_client_new": (ctypes.c_uint32, [ctypes.c_void_p, _out, _out]),
     "wi_client_free": (None, [ctypes.c_void_p]),
     "wi_get_access_token": (ctypes.c_uint32, [ctypes.c_void_p, _out, _out]),
+    "wi_get_access_token_lease": (
+        ctypes.c_uint32,
+        [ctypes.c_void_p, _out, ctypes.POINTER(ctypes.c_uint32), _out],
+    ),
     "wi_force_refresh": (ctypes.c_uint32, [ctypes.c_void_p, _out, _out]),
     "wi_exchange_token": (ctypes.c_uint32, [ctypes.c_void_p, ctypes.POINTER(ExchangeParams), _out, _out]),
     "wi_get_integration_credential": (ctypes.c_uint32, [ctypes.c_void_p, ctypes.c_char_p, _out, _out]),

@@ -14,6 +14,7 @@ import ctypes
 import json
 import os
 import weakref
+from time import monotonic as _monotonic
 from typing import Dict, Optional, Tuple, Union
 
 from . import _log_bridge, _native
@@ -54,6 +55,12 @@ class Client:
         _log_bridge.sync_log_level()
         self._handle = ClientHandle(_new_client(self._lib, _settings(timeout, options)))
         self._close = weakref.finalize(self, self._handle.close)
+        # The library's lease: (token, monotonic deadline) that may be reused
+        # without a native call (at most 1 s, never past the library's own
+        # refresh point), so a cached call costs a clock read. One tuple,
+        # swapped whole, so threads always see a consistent pair.
+        self._lease: Optional[Tuple[str, float]] = None
+        self._lease_hits = 0
 
     def get_access_token(self) -> str:
         """The access token: cached, or fetched through the two-step flow.
@@ -62,17 +69,43 @@ class Client:
             TokenRetrievalError: step 1 (ID token) failed.
             TokenExchangeError: step 2 (exchange) failed.
         """
-        return self._string_call(self._lib.wi_get_access_token)
+        lease = self._lease
+        if lease is not None and _monotonic() < lease[1]:
+            self._lease_hits += 1
+            return lease[0]
+        return self._leased_token()
+
+    def _leased_token(self) -> str:
+        """Asks the library for the token and the lease that comes with it."""
+        handle = self._handle
+        out = ctypes.c_void_p()
+        lease_ms = ctypes.c_uint32()
+        error = ctypes.c_void_p()
+        pointer = handle.acquire()
+        try:
+            status = self._lib.wi_get_access_token_lease(
+                pointer, ctypes.byref(out), ctypes.byref(lease_ms), ctypes.byref(error)
+            )
+        finally:
+            handle.release()
+        if status:
+            raise _native.error_from(status, error)
+        token = _native.take_string(out)
+        if lease_ms.value:
+            self._lease = (token, _monotonic() + lease_ms.value / 1000.0)
+        return token
 
     def force_refresh(self) -> str:
         """Fetches a new access token now, whatever the cache holds, and
         returns it. On failure a still-valid cached token stays in service."""
+        self._lease = None
         return self._string_call(self._lib.wi_force_refresh)
 
     def invalidate_token(self, token: str) -> None:
         """Drops the cached access token if it is still `token` (one that a
         service refused); a token refreshed meanwhile is kept."""
         raw = _native.to_c_string(token, "token")
+        self._lease = None
         pointer = self._handle.acquire()
         try:
             error = ctypes.c_void_p()
@@ -144,7 +177,9 @@ class Client:
             self._handle.release()
         if status:
             raise error_for_status(status, "wi_client_stats failed")
-        return {name: getattr(stats, name) for name in _native.STATS_COUNTERS}
+        counters = {name: getattr(stats, name) for name in _native.STATS_COUNTERS}
+        counters["cache_hits"] += self._lease_hits  # answered from the lease
+        return counters
 
     def close(self) -> None:
         """Closes the client. Idempotent; later calls raise `ClientClosedError`.
@@ -153,6 +188,7 @@ class Client:
         client is freed when the last of them returns. The cached token stays
         usable by other clients of the same identity.
         """
+        self._lease = None
         self._close()
 
     @property
