@@ -6,6 +6,7 @@ import "C"
 import (
 	"runtime"
 	"sync/atomic"
+	"time"
 )
 
 // Client obtains tokens and credentials for one workload identity
@@ -22,6 +23,16 @@ type Client struct {
 	// warm is set while the last AccessToken or ForceRefresh returned a token,
 	// so that the next AccessToken is most likely a cache hit (see AccessToken).
 	warm atomic.Bool
+	// lease is the token the library lets this client reuse without a call
+	// until lease.until (at most 1 s, never past the library's refresh point).
+	lease     atomic.Pointer[lease]
+	leaseHits atomic.Uint64
+}
+
+// lease is a token and the monotonic instant until which it may be reused.
+type lease struct {
+	token string
+	until time.Time
 }
 
 // New creates a client. Each option overrides its environment variable
@@ -63,6 +74,7 @@ func (c *Client) Close() error {
 	if c == nil || c.handle == nil {
 		return nil
 	}
+	c.lease.Store(nil)
 	c.handle.close()
 	c.cleanup.Stop()
 	runtime.KeepAlive(c)

@@ -52,6 +52,11 @@ func (h *handle) close() {
 	}
 }
 
+// isClosed reports whether close has been called.
+func (h *handle) isClosed() bool {
+	return h.state.Load()&closedBit != 0
+}
+
 // free calls wi_client_free once, however many goroutines see the count reach zero.
 func (h *handle) free() {
 	if h.freed.CompareAndSwap(false, true) {

@@ -16,9 +16,15 @@ typedef struct wi_go_string_result {
   wi_error *error;
 } wi_go_string_result;
 
-static inline wi_go_string_result wi_go_access_token(const wi_client *client) {
-  wi_go_string_result r = {0, 0, 0};
-  r.status = wi_get_access_token(client, &r.value, &r.error);
+/* wi_get_access_token_lease: the token and how long it may be reused locally. */
+typedef struct wi_go_lease_result {
+  wi_go_string_result outcome;
+  uint32_t lease_ms;
+} wi_go_lease_result;
+
+static inline wi_go_lease_result wi_go_access_token_lease(const wi_client *client) {
+  wi_go_lease_result r = {{0, 0, 0}, 0};
+  r.outcome.status = wi_get_access_token_lease(client, &r.outcome.value, &r.lease_ms, &r.outcome.error);
   return r;
 }
 

@@ -27,7 +27,7 @@ func (c *Client) Stats() (Stats, error) {
 			return Stats{}, takeError(status, nil)
 		}
 		return Stats{
-			CacheHits:          uint64(s.cache_hits),
+			CacheHits:          uint64(s.cache_hits) + c.leaseHits.Load(), // + lease hits
 			CacheMisses:        uint64(s.cache_misses),
 			RefreshesStarted:   uint64(s.refreshes_started),
 			RefreshesSucceeded: uint64(s.refreshes_succeeded),

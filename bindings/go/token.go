@@ -3,7 +3,10 @@ package workloadidentity
 // #include "shims.h"
 import "C"
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // AccessToken returns the access token: from the cache, or through the
 // two-step flow (client credentials for an ID token, then an RFC 8693
@@ -19,11 +22,26 @@ import "context"
 // described in the package documentation.
 //
 // Errors: ErrTokenRetrieval (step 1), ErrTokenExchange (step 2), ErrClosed, ctx.Err().
+//
+// A token the library leased to this client (see wi_get_access_token_lease)
+// is returned without a native call while the lease runs (at most a second).
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
+	if c != nil {
+		if l := c.lease.Load(); l != nil && time.Now().Before(l.until) {
+			c.leaseHits.Add(1)
+			return l.token, nil
+		}
+	}
 	warm := c != nil && c.warm.Load()
-	token, err := call(ctx, c, warm, accessToken)
+	got, err := call(ctx, c, warm, accessTokenLease)
 	c.noteOutcome(err)
-	return token, err
+	if err != nil {
+		return "", err
+	}
+	if got.leaseMs > 0 && !c.handle.isClosed() {
+		c.lease.Store(&lease{got.token, time.Now().Add(time.Duration(got.leaseMs) * time.Millisecond)})
+	}
+	return got.token, nil
 }
 
 // ForceRefresh fetches a new access token now, whatever the cache holds
@@ -32,6 +50,9 @@ func (c *Client) AccessToken(ctx context.Context) (string, error) {
 //
 // Errors as for AccessToken.
 func (c *Client) ForceRefresh(ctx context.Context) (string, error) {
+	if c != nil {
+		c.lease.Store(nil)
+	}
 	token, err := call(ctx, c, false, forceRefresh)
 	c.noteOutcome(err)
 	return token, err
@@ -48,8 +69,16 @@ func (c *Client) noteOutcome(err error) {
 	}
 }
 
-func accessToken(native *C.wi_client) (string, error) {
-	return takeString(C.wi_go_access_token(native))
+// leased is a token and the lease the library granted with it.
+type leased struct {
+	token   string
+	leaseMs uint32
+}
+
+func accessTokenLease(native *C.wi_client) (leased, error) {
+	r := C.wi_go_access_token_lease(native)
+	token, err := takeString(r.outcome)
+	return leased{token, uint32(r.lease_ms)}, err
 }
 
 func forceRefresh(native *C.wi_client) (string, error) {
@@ -69,6 +98,7 @@ func (c *Client) InvalidateToken(rejectedToken string) error {
 		token := newCString(rejectedToken)
 		defer freeCString(token)
 		c.warm.Store(false)
+		c.lease.Store(nil)
 		var cerr *C.wi_error
 		if status := C.wi_invalidate_token(native, token, &cerr); status != C.WI_STATUS_OK {
 			return struct{}{}, takeError(status, cerr)
