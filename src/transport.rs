@@ -194,6 +194,9 @@ fn describe(error: ureq::Error) -> TransportError {
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
                 ("timed out reading the response".to_owned(), true)
             }
+            // TLS failures (an untrusted certificate, a bad handshake) and
+            // malformed data do not go away by retrying.
+            std::io::ErrorKind::InvalidData => (format!("TLS or protocol error: {io}"), false),
             kind => (format!("network error: {kind}"), true),
         },
         ureq::Error::BodyExceedsLimit(_) => (
