@@ -9,7 +9,7 @@ RELEASE    := $(CURDIR)/target/release
 export WI_LIBRARY_PATH ?= $(RELEASE)/libworkload_identity.so
 export WI_DEVSERVER    ?= $(RELEASE)/wi-devserver
 
-.PHONY: all build demo test lint header-check test-rust test-c test-install soak test-go test-node test-python
+.PHONY: all build demo test lint header-check test-rust test-c test-install test-tsan soak test-go test-node test-python
 
 all: build
 
@@ -39,6 +39,10 @@ test-rust: build
 test-c: build
 	$(MAKE) -C tests/c test
 
+# ThreadSanitizer over the concurrency tests (nightly; skips, saying why, without it).
+test-tsan:
+	scripts/tsan.sh
+
 # Installs into a temporary prefix and builds the examples with pkg-config and CMake.
 test-install: build
 	bindings/c/test-install.sh
@@ -60,5 +64,5 @@ soak:
 	$(CARGO) build --release -p workload-identity --example soak
 	$(RELEASE)/examples/soak --seconds $${SOAK_SECONDS:-600}
 
-test: lint header-check test-rust test-c test-install test-go test-node test-python
+test: lint header-check test-rust test-c test-install test-go test-node test-python test-tsan
 	@echo "all tests passed"
