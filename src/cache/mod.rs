@@ -249,18 +249,7 @@ impl TokenCache {
                         }
                     }
                     if let Some(flight) = state.live_flight() {
-                        if !self.wait(&mut state, flight, call.deadline) {
-                            return Err(Error::new(
-                                Operation::Refresh,
-                                "gave up waiting for the token refresh in flight at the call's deadline",
-                            )
-                            .retryable(true));
-                        }
-                        if let Some((id, Some(error))) = &state.finished {
-                            if *id == flight.id {
-                                return Err(error.clone());
-                            }
-                        }
+                        self.join(&mut state, flight, call.deadline)?;
                         continue;
                     }
                     return self.lead(&mut state, source.as_ref(), call);
@@ -278,17 +267,7 @@ impl TokenCache {
     ) -> Result<SecretString, Error> {
         let mut state = self.state.lock();
         if let Some(flight) = state.live_flight() {
-            if !self.wait(&mut state, flight, call.deadline) {
-                return Err(Error::new(
-                    Operation::Refresh,
-                    "gave up waiting for the token refresh in flight at the call's deadline",
-                )
-                .retryable(true));
-            }
-            match &state.finished {
-                Some((id, Some(error))) if *id == flight.id => return Err(error.clone()),
-                _ => {}
-            }
+            self.join(&mut state, flight, call.deadline)?;
             if let Some(token) = self.current.load_full() {
                 if self.clock.now() < token.expires_at {
                     return Ok(token.token.clone());
@@ -332,6 +311,27 @@ impl TokenCache {
     /// Only after `hold_for_fork`, once, in the parent or the child of the fork.
     pub(crate) unsafe fn release_after_fork(&self) {
         self.state.force_unlock();
+    }
+
+    /// Waits for `flight` and shares its outcome: its error if it failed, a
+    /// retryable error if `deadline` came first (the flight goes on for others).
+    fn join(
+        &self,
+        state: &mut MutexGuard<'_, State>,
+        flight: Flight,
+        deadline: Instant,
+    ) -> Result<(), Error> {
+        if !self.wait(state, flight, deadline) {
+            return Err(Error::new(
+                Operation::Refresh,
+                "gave up waiting for the token refresh in flight at the call's deadline",
+            )
+            .retryable(true));
+        }
+        match &state.finished {
+            Some((id, Some(error))) if *id == flight.id => Err(error.clone()),
+            _ => Ok(()),
+        }
     }
 
     /// Waits for `flight` to finish; false if `deadline` came first.
