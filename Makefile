@@ -9,7 +9,7 @@ RELEASE    := $(CURDIR)/target/release
 export WI_LIBRARY_PATH ?= $(RELEASE)/libworkload_identity.so
 export WI_DEVSERVER    ?= $(RELEASE)/wi-devserver
 
-.PHONY: all build demo test lint header-check test-rust test-c test-install test-tsan soak test-go test-node test-python
+.PHONY: all build demo test lint header-check test-rust test-c test-install test-tsan test-miri soak test-go test-node test-python
 
 all: build
 
@@ -43,6 +43,10 @@ test-c: build
 test-tsan:
 	scripts/tsan.sh
 
+# Miri over the C boundary's pointer helpers (src/ffi/boundary.rs tests).
+test-miri:
+	scripts/miri.sh
+
 # Installs into a temporary prefix and builds the examples with pkg-config and CMake.
 test-install: build
 	bindings/c/test-install.sh
@@ -64,5 +68,5 @@ soak:
 	$(CARGO) build --release -p workload-identity --example soak
 	$(RELEASE)/examples/soak --seconds $${SOAK_SECONDS:-600}
 
-test: lint header-check test-rust test-c test-install test-go test-node test-python test-tsan
+test: lint header-check test-rust test-c test-install test-go test-node test-python test-tsan test-miri
 	@echo "all tests passed"

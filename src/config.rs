@@ -167,6 +167,10 @@ impl OptionKey {
             OptionKey::UserAgent if value.chars().any(|c| c.is_control()) => {
                 bad("must not contain control characters")
             }
+            // Sent as a header value (x-tt-env): visible ASCII only.
+            OptionKey::ServerEnv if !value.bytes().all(|b| b.is_ascii_graphic()) => {
+                bad("must be visible ASCII without spaces (it is sent as a header)")
+            }
             _ => Ok(()),
         }
     }
@@ -476,6 +480,8 @@ mod tests {
             ("client_auth", "jwt"),
             ("token_endpoint", "ftp://x/y"),
             ("token_endpoint", "not a url"),
+            ("server_env", "bad\nlane"),
+            ("server_env", "é-lane"),
         ] {
             let error = builder.set(key, value).unwrap_err();
             assert_eq!(error.kind(), crate::ErrorKind::InvalidArgument);

@@ -205,7 +205,9 @@ fn describe(error: ureq::Error) -> TransportError {
         ),
         ureq::Error::Protocol(_) => ("malformed HTTP response".to_owned(), true),
         ureq::Error::Tls(_) | ureq::Error::Rustls(_) => (format!("TLS error: {error}"), false),
-        ureq::Error::BadUri(_) | ureq::Error::Http(_) => ("invalid request URL".to_owned(), false),
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => {
+            ("invalid request (URL or header value)".to_owned(), false)
+        }
         ureq::Error::InvalidProxyUrl | ureq::Error::ConnectProxyFailed(_) => {
             ("proxy failed".to_owned(), true)
         }

@@ -227,3 +227,155 @@ pub(crate) unsafe fn string_free(ptr: *mut c_char) {
 pub(crate) fn c_string_lossy(text: &str) -> CString {
     CString::new(text.replace('\0', "")).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    //! Every pointer helper with plain Rust data, no network: run under Miri by
+    //! `scripts/miri.sh` to check the casts, ownership hand-offs and frees.
+
+    use super::*;
+    use crate::config::ConfigBuilder;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn string_arguments() {
+        let valid = CString::new("héllo").unwrap();
+        let invalid = CString::new(vec![b'f', 0xff, b'o']).unwrap();
+        // SAFETY: every pointer is NULL or a live NUL-terminated string.
+        unsafe {
+            assert_eq!(str_arg(valid.as_ptr(), "key").unwrap(), "héllo");
+            assert_eq!(
+                optional_str_arg(valid.as_ptr(), "key").unwrap(),
+                Some("héllo")
+            );
+            assert_eq!(optional_str_arg(std::ptr::null(), "key").unwrap(), None);
+            let error = str_arg(std::ptr::null(), "key").unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::InvalidArgument);
+            assert!(error.message().contains("key is NULL"));
+            let error = optional_str_arg(invalid.as_ptr(), "value").unwrap_err();
+            assert!(error.message().contains("value is not valid UTF-8"));
+        }
+    }
+
+    #[test]
+    fn out_and_struct_arguments() {
+        let mut value = 7_u32;
+        let mut slot: *mut u32 = &mut value;
+        let mut length = 5_usize;
+        let mut buffer = [b'x'; 4];
+        // SAFETY: every pointer is NULL or points to a live local.
+        unsafe {
+            let out = out_arg(&mut slot, "out").unwrap();
+            assert!(out.is_null(), "an out-parameter is cleared at once");
+            assert!(out_arg::<u32>(std::ptr::null_mut(), "out").is_err());
+            assert_eq!(*struct_arg(&value, "params").unwrap(), 7);
+            assert!(struct_arg::<u32>(std::ptr::null(), "params").is_err());
+            *out_struct_arg(&mut length, "out_len").unwrap() = 9;
+            assert!(out_struct_arg::<usize>(std::ptr::null_mut(), "out_len").is_err());
+            let bytes =
+                byte_buffer_arg(buffer.as_mut_ptr().cast(), buffer.len(), "buffer").unwrap();
+            bytes[3] = 0;
+            assert!(byte_buffer_arg(std::ptr::null_mut(), 0, "buffer")
+                .unwrap()
+                .is_empty());
+            assert!(byte_buffer_arg(std::ptr::null_mut(), 1, "buffer").is_err());
+        }
+        assert!(slot.is_null());
+        assert_eq!((length, buffer), (9, *b"xxx\0"));
+    }
+
+    #[test]
+    fn strings_round_trip_and_are_freed() {
+        let raw = string_into_raw("token-é");
+        // SAFETY: `raw` comes from `string_into_raw` and is freed once.
+        unsafe {
+            assert_eq!(CStr::from_ptr(raw).to_str().unwrap(), "token-é");
+            string_free(raw);
+            string_free(std::ptr::null_mut());
+        }
+        let raw = string_into_raw("a\0b");
+        // SAFETY: as above.
+        unsafe {
+            assert_eq!(
+                CStr::from_ptr(raw).to_bytes(),
+                b"",
+                "an interior NUL gives \"\""
+            );
+            string_free(raw);
+        }
+        assert_eq!(c_string_lossy("a\0b").as_bytes(), b"ab");
+    }
+
+    #[test]
+    fn guard_reports_errors_and_panics() {
+        let mut error: *mut wi_error = std::ptr::null_mut();
+        let status = guard(
+            &mut error,
+            || Err(Error::invalid_argument("x is NULL")),
+            || {},
+        );
+        assert_eq!(status, wi_status::WI_STATUS_INVALID_ARGUMENT);
+        // SAFETY: `error` was handed out by `guard` and is freed once.
+        unsafe {
+            assert!(error_ref(error).is_some());
+            error_free(error);
+        }
+        let mut cleaned = false;
+        let status = guard(&mut error, || panic!("boom"), || cleaned = true);
+        assert_eq!(status, wi_status::WI_STATUS_INTERNAL);
+        assert!(cleaned && !error.is_null());
+        // SAFETY: as above; NULL is ignored.
+        unsafe {
+            error_free(error);
+            error_free(std::ptr::null_mut());
+            assert!(error_ref(std::ptr::null()).is_none());
+        }
+        assert_eq!(
+            guard(std::ptr::null_mut(), || Ok(()), || {}),
+            wi_status::WI_STATUS_OK
+        );
+        assert_eq!(guard_infallible(5, || panic!("boom")), 5);
+    }
+
+    #[test]
+    fn options_handle_round_trip() {
+        let raw = options_into_raw(wi_options {
+            builder: ConfigBuilder::new(),
+        });
+        // SAFETY: `raw` is live until the one `options_free`.
+        unsafe {
+            options_mut(raw)
+                .unwrap()
+                .builder
+                .set("client_id", "miri")
+                .unwrap();
+            assert!(options_ref(raw).is_some());
+            assert!(options_ref(std::ptr::null()).is_none());
+            assert!(options_mut(std::ptr::null_mut()).is_err());
+            options_free(raw);
+            options_free(std::ptr::null_mut());
+        }
+    }
+
+    #[test]
+    fn client_handle_round_trip() {
+        let mut builder = ConfigBuilder::new();
+        for (key, value) in [
+            ("client_id", "miri"),
+            ("client_secret", "s"),
+            ("token_endpoint", "http://127.0.0.1:9/t"),
+            ("access_token_endpoint", "http://127.0.0.1:9/a"),
+        ] {
+            builder.set(key, value).unwrap();
+        }
+        let client = crate::Client::new(builder.build_with_env(|_| None).unwrap()).unwrap();
+        let raw = client_into_raw(wi_client { client });
+        // SAFETY: `raw` is live until the one `client_free`.
+        unsafe {
+            assert_eq!(client_ref(raw).unwrap().client.config().client_id(), "miri");
+            assert!(client_ref(std::ptr::null()).is_err());
+            client_free(raw);
+            client_free(std::ptr::null_mut());
+        }
+    }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the library's unit tests under Miri, which checks every raw-pointer cast,
+# ownership hand-off and free of the C boundary (src/ffi/boundary.rs) for
+# undefined behaviour. Part of `make test` (test-miri); needs the nightly toolchain.
+#
+# Usage: scripts/miri.sh [test filter...]   (default: ffi::)
+#   scripts/miri.sh ''    every unit test that needs no file system or network
+# The corpus replay (fuzzing::) is skipped: it reads files, which Miri's
+# isolation forbids, and is far too slow interpreted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rustup +nightly component add miri rust-src
+cargo +nightly miri setup
+[ $# -gt 0 ] || set -- ffi::
+cargo +nightly miri test --lib -- --skip fuzzing:: "$@"
