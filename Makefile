@@ -9,7 +9,7 @@ RELEASE    := $(CURDIR)/target/release
 export WI_LIBRARY_PATH ?= $(RELEASE)/libworkload_identity.so
 export WI_DEVSERVER    ?= $(RELEASE)/wi-devserver
 
-.PHONY: all build demo test lint header-check test-rust test-c test-install test-tsan test-miri fuzz soak test-go test-node test-python
+.PHONY: all build demo test lint header-check test-rust test-c test-install test-tsan test-miri bench fuzz soak test-go test-node test-python
 
 all: build
 
@@ -61,6 +61,10 @@ test-node: build
 
 test-python: build
 	cd bindings/python && python3 -m pytest -q
+
+# Every language side by side against its peers and floors; writes BENCHMARKS.md.
+bench:
+	bench/run.sh
 
 # Fuzz every target for FUZZ_SECONDS each (default 60), then minimize the corpus.
 fuzz:

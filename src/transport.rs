@@ -78,12 +78,17 @@ impl Transport {
             .proxy(proxy)
             .tls_config(tls.build())
             .user_agent(config.user_agent.as_str())
+            // Token responses are small: modest buffers keep an idle pooled
+            // connection at ~50 KiB instead of ureq's default 256 KiB.
+            .input_buffer_size(32 * 1024)
+            .output_buffer_size(16 * 1024)
+            .max_response_header_size(32 * 1024)
             .timeout_connect(Some(config.connect_timeout))
             .timeout_recv_response(Some(config.read_timeout))
             .timeout_recv_body(Some(config.read_timeout))
             .build();
         Ok(Transport {
-            agent: Mutex::new((std::process::id(), agent_config.new_agent())),
+            agent: Mutex::new((std::process::id(), new_agent(&agent_config))),
             agent_config,
             headers: config.lane.headers(),
             attempt_timeout: config.connect_timeout + config.read_timeout,
@@ -156,9 +161,56 @@ impl Transport {
         let mut agent = self.agent.lock();
         let pid = std::process::id();
         if agent.0 != pid {
-            *agent = (pid, self.agent_config.new_agent());
+            *agent = (pid, new_agent(&self.agent_config));
         }
         agent.1.clone()
+    }
+}
+
+/// An agent whose resolver answers IP-literal hosts itself (see [`IpLiteralResolver`]).
+fn new_agent(config: &ureq::config::Config) -> Agent {
+    Agent::with_parts(
+        config.clone(),
+        ureq::unversioned::transport::DefaultConnector::default(),
+        IpLiteralResolver::default(),
+    )
+}
+
+/// Resolves hosts that are IP literals without a lookup; other hosts go to
+/// ureq's default resolver. The default resolver bounds every lookup with a
+/// thread whenever a timeout applies, which would add a thread spawn to every
+/// request to an address like 127.0.0.1 (measured: +57% on a cold fetch).
+#[derive(Debug, Default)]
+struct IpLiteralResolver(ureq::unversioned::resolver::DefaultResolver);
+
+impl ureq::unversioned::resolver::Resolver for IpLiteralResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let literal = uri.authority().and_then(|authority| {
+            let host = authority
+                .host()
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            let ip = host.parse::<std::net::IpAddr>().ok()?;
+            let port = authority.port_u16().or(match uri.scheme_str() {
+                Some("https") => Some(443),
+                Some("http") => Some(80),
+                _ => None,
+            })?;
+            Some(std::net::SocketAddr::new(ip, port))
+        });
+        match literal {
+            Some(address) => {
+                let mut addresses = self.empty();
+                addresses.push(address);
+                Ok(addresses)
+            }
+            None => self.0.resolve(uri, config, timeout),
+        }
     }
 }
 

@@ -1,0 +1,460 @@
+"""The report of `make bench`: turns the JSON records of every section into
+BENCHMARKS.md (medians, spreads, ratios and the project's goals, met or not).
+
+    report.py go-records < go-test-output >> results.jsonl
+        converts `go test -bench` output lines into records;
+    report.py write --results results.jsonl --out BENCHMARKS.md --root REPO
+                    --python VENV_PYTHON --seconds N
+        writes the report and prints the goals.
+
+A record is one JSON object per line: bench (cached, scaling, cold, herd,
+footprint, allocs), lang, name, role (library, floor, peer, baseline), unit,
+samples (one per round), and for library rows of `cached` the name of the
+floor row they are compared with. Standard library only.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+# --- go test output -------------------------------------------------------
+
+GO_FLOOR = "floor: time.Now check"
+GO_ROWS = {
+    "BenchmarkCachedBindingAccessToken": ("Go binding AccessToken", "library"),
+    "BenchmarkCachedOAuth2ReuseTokenSource": ("golang.org/x/oauth2 ReuseTokenSource.Token", "peer"),
+    "BenchmarkCachedFloorTimeNow": (GO_FLOOR, "floor"),
+}
+GO_LINE = re.compile(r"^(Benchmark\w+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+\d+ B/op\s+(\d+) allocs/op)?")
+
+
+def go_records(lines):
+    """Records of the Go benchmarks, one sample per `-count` repetition."""
+    samples, allocs = {}, {}
+    for line in lines:
+        match = GO_LINE.match(line)
+        if match and match.group(1) in GO_ROWS:
+            samples.setdefault(match.group(1), []).append(float(match.group(2)))
+            if match.group(3) is not None:
+                allocs[match.group(1)] = int(match.group(3))
+    for benchmark, values in samples.items():
+        name, role = GO_ROWS[benchmark]
+        record = {"bench": "cached", "lang": "Go", "name": name, "role": role, "unit": "ns/call",
+                  "samples": values, "allocs_per_call": allocs.get(benchmark)}
+        if role == "library":
+            record["floor"] = GO_FLOOR
+        yield record
+
+
+# --- figures --------------------------------------------------------------
+
+
+class Results:
+    """The records of one run, looked up by section, language and name. Records
+    of the same row from several passes are pooled into one (samples joined)."""
+
+    def __init__(self, path):
+        self.records = []
+        rows = {}
+        for line in Path(path).read_text().splitlines():
+            if not line.startswith("{"):
+                continue
+            record = json.loads(line)
+            key = (record["bench"], record["lang"], record["name"], record.get("threads"))
+            if key in rows:
+                rows[key]["samples"].extend(record["samples"])
+                rows[key]["passes"] += 1
+            else:
+                record["passes"] = 1
+                rows[key] = record
+                self.records.append(record)
+
+    def find(self, bench, lang=None, name=None, **extra):
+        for record in self.records:
+            if record["bench"] == bench and lang in (None, record["lang"]) and name in (None, record["name"]):
+                if all(record.get(key) == value for key, value in extra.items()):
+                    return record
+        return None
+
+    def all(self, bench, lang=None):
+        return [r for r in self.records if r["bench"] == bench and lang in (None, r["lang"])]
+
+    def median(self, bench, lang, name, **extra):
+        record = self.find(bench, lang, name, **extra)
+        return median(record) if record else None
+
+
+def median(record):
+    return statistics.median(record["samples"])
+
+
+def quantile(record, q):
+    values = sorted(record["samples"])
+    if len(values) == 1:
+        return values[0]
+    position = q * (len(values) - 1)
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def ns(value):
+    return "—" if value is None else (f"{value:,.0f}" if value >= 100 else f"{value:.1f}")
+
+
+def ratio(value):
+    return "—" if value is None else f"{value:.2f}x"
+
+
+def millions(value):
+    return f"{value / 1e6:.1f} M"
+
+
+# --- machine and versions -------------------------------------------------
+
+
+def command_output(command, cwd=None):
+    try:
+        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "not found"
+    return (result.stdout.strip() or result.stderr.strip() or "unknown").splitlines()[0]
+
+
+def cpu_model():
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def lock_version(lock_path, package):
+    text = Path(lock_path).read_text() if Path(lock_path).exists() else ""
+    match = re.search(r'name = "%s"\nversion = "([^"]+)"' % re.escape(package), text)
+    return match.group(1) if match else "unknown"
+
+
+def environment(root, python):
+    header = (root / "include" / "workload_identity.h").read_text()
+    library = re.search(r'#define WI_VERSION_STRING "([^"]+)"', header)
+    koffi = root / "bindings" / "node" / "node_modules" / "koffi" / "package.json"
+    return [
+        ("CPU", f"{cpu_model()}, nproc {os.cpu_count()}"),
+        ("kernel", f"{platform.system()} {platform.release()} {platform.machine()}"),
+        ("rustc", command_output(["rustc", "--version"])),
+        ("go", command_output(["go", "version"])),
+        ("node", command_output(["node", "--version"])),
+        ("python", command_output([python, "--version"])),
+        ("workload-identity (this library)", library.group(1) if library else "unknown"),
+        ("coze-workload-identity (PyPI, peer)", command_output(
+            [python, "-c", "import importlib.metadata as m; print(m.version('coze-workload-identity'))"])),
+        ("golang.org/x/oauth2 (peer)", command_output(["go", "list", "-m", "-f", "{{.Version}}", "golang.org/x/oauth2"],
+                                                      cwd=root / "bench" / "go")),
+        ("ureq (direct baseline, bench/rust/Cargo.lock)", lock_version(root / "bench" / "rust" / "Cargo.lock", "ureq")),
+        ("koffi (Node binding's FFI)", json.loads(koffi.read_text())["version"] if koffi.exists() else "not installed"),
+    ]
+
+
+def library_sizes(root):
+    library = root / "target" / "release" / "libworkload_identity.so"
+    size = library.stat().st_size
+    with tempfile.TemporaryDirectory() as scratch:
+        stripped = Path(scratch) / "stripped.so"
+        result = subprocess.run(["strip", "--strip-all", "-o", str(stripped), str(library)],
+                                capture_output=True, check=False)
+        stripped_size = stripped.stat().st_size if result.returncode == 0 else None
+    return size, stripped_size
+
+
+# --- sections -------------------------------------------------------------
+
+CACHED_LANGS = ["C", "Rust", "Go", "Node", "Python"]
+CACHED_TITLES = {
+    "C": "C ABI (bench/c, linked to libworkload_identity.so)",
+    "Rust": "Rust API (bench/rust)",
+    "Go": "Go binding (bench/go, `go test -bench`)",
+    "Node": "Node binding (bench/node)",
+    "Python": "Python binding (bench/python)",
+}
+
+
+def cached_section(results, out):
+    out.append("## 1. Cached call, one thread\n")
+    out.append("ns per call: median and p10–p90 over the rounds; `x floor` is the median over the median of the floor "
+               "it is compared with (named), `x peer` the median over each peer's median (below 1: faster).\n")
+    for lang in CACHED_LANGS:
+        records = results.all("cached", lang)
+        if not records:
+            continue
+        rounds, passes = len(records[0]["samples"]), records[0]["passes"]
+        peers = [r for r in records if r["role"] == "peer"]
+        floors = {r["name"]: r for r in records if r["role"] == "floor"}
+        default_floor = next((r.get("floor") for r in records if r.get("floor")), None)
+        out.append(f"### {CACHED_TITLES[lang]}: {rounds} rounds in {passes} processes\n")
+        columns = ["implementation", "role", "median ns", "p10–p90 ns", "x floor"] + [f"x {p['name']}" for p in peers]
+        out.append("| " + " | ".join(columns) + " |")
+        out.append("|" + "---|" * len(columns))
+        for record in records:
+            floor_name = record.get("floor") or (default_floor if record["role"] == "peer" else None)
+            floor = floors.get(floor_name)
+            cells = [
+                f"`{record['name']}`",
+                record["role"],
+                ns(median(record)),
+                f"{ns(quantile(record, 0.1))}–{ns(quantile(record, 0.9))}",
+                f"{ratio(median(record) / median(floor))} ({floor_name})" if floor else "—",
+            ]
+            for peer in peers:
+                cells.append("—" if peer is record or record["role"] == "floor" else ratio(median(record) / median(peer)))
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+
+
+def scaling_ratio(results, lang, name):
+    one = results.median("scaling", lang, name, threads=1)
+    two = results.median("scaling", lang, name, threads=2)
+    return None if one is None or two is None else two / one
+
+
+def scaling_section(results, out):
+    out.append("## 2. Scaling: cached calls per second on one client\n")
+    rounds = len(results.all("scaling")[0]["samples"]) if results.all("scaling") else 0
+    out.append(f"Median calls/s over {rounds} rounds (p10–p90), each round a 200 ms window with every thread calling "
+               "in a loop, rounds pooled over the passes. The floor rows show how far this machine itself scales "
+               "(2 vCPUs, shared).\n")
+    out.append("| implementation | 1 thread | 2 threads | 4 threads | 8 threads | 2/1 |")
+    out.append("|---|---|---|---|---|---|")
+    seen = []
+    for record in results.all("scaling"):
+        key = (record["lang"], record["name"])
+        if key in seen:
+            continue
+        seen.append(key)
+        cells = [f"{record['lang']}: `{record['name']}`"]
+        for threads in (1, 2, 4, 8):
+            found = results.find("scaling", record["lang"], record["name"], threads=threads)
+            cells.append(f"{millions(median(found))} ({millions(quantile(found, 0.1))}–{millions(quantile(found, 0.9))})"
+                         if found else "—")
+        cells.append(ratio(scaling_ratio(results, *key)))
+        out.append("| " + " | ".join(cells) + " |")
+    out.append("")
+
+
+COLD_LIBRARY = ("Rust", "library: Client::new + access_token")
+COLD_DIRECT = ("Rust", "ureq 3 direct: agent + 2 requests")
+COLD_COZE = ("Python", "coze-workload-identity: Client() + get_access_token()")
+COLD_PYTHON = ("Python", "workload_identity (Python binding): Client() + get_access_token()")
+
+
+def cold_section(results, out):
+    out.append("## 3. Cold fetch: time to the first token (step 1 + step 2)\n")
+    out.append("Each round a new identity (a client id registered just before), client creation included; the Coze "
+               "SDK's process-wide cache is emptied before each of its rounds. The indented rows split a Rust total "
+               "at the end of client (agent) creation and compare each part with the same part of the direct "
+               "requests. µs: median, p10–p90.\n")
+    direct = results.find("cold", *COLD_DIRECT)
+    coze = results.median("cold", *COLD_COZE)
+    out.append("| path | rounds | median µs | p10–p90 µs | x ureq direct | x Coze SDK |")
+    out.append("|---|---|---|---|---|---|")
+    for record in results.all("cold"):
+        if record["role"] == "part":
+            continue
+        rows = [(record, f"{record['lang']}: `{record['name']}`", direct)]
+        for part in [r for r in results.all("cold") if r.get("part_of") == record["name"]]:
+            direct_part = next((r for r in results.all("cold")
+                                if r.get("part_of") == COLD_DIRECT[1] and r.get("part") == part["part"]), None)
+            rows.append((part, f"&nbsp;&nbsp;↳ `{part['name']}`", direct_part))
+        for row, label, versus in rows:
+            value = median(row)
+            to_coze = ratio(value / coze) if coze and row["role"] != "part" else "—"
+            out.append(f"| {label} | {len(row['samples'])} | {ns(value)} | "
+                       f"{ns(quantile(row, 0.1))}–{ns(quantile(row, 0.9))} | "
+                       f"{ratio(value / median(versus)) if versus else '—'} | {to_coze} |")
+    out.append("")
+
+
+def herd_section(results, out):
+    out.append("## 4. Herd: 64 threads on a cold cache\n")
+    out.append("Protocol requests the dev server answered (`/_dev/stats`) while 64 threads (goroutines in Go) released "
+               "at once asked one client of a new identity for a token; one figure per herd. The Coze flow is two "
+               "requests per fetch; oauth2's client credentials is one (it has no exchange step).\n")
+    out.append("| implementation | role | requests per herd |")
+    out.append("|---|---|---|")
+    for record in results.all("herd"):
+        figures = ", ".join(f"{value:.0f}" for value in record["samples"])
+        out.append(f"| {record['lang']}: {record['name']} | {record['role']} | {figures} |")
+    out.append("")
+
+
+def footprint_section(results, root, out):
+    out.append("## 5. Footprint\n")
+    size, stripped = library_sizes(root)
+    stripped_text = f"{stripped / 1024:,.0f} KiB" if stripped else "strip failed"
+    out.append(f"`libworkload_identity.so` (release build): {size / 1024:,.0f} KiB; stripped (`strip --strip-all`): "
+               f"{stripped_text}.\n")
+    clients = next((r.get("clients") for r in results.all("footprint")), "?")
+    out.append(f"Per extra client (Rust API): {clients} clients created after one warm-up client, each fetching its "
+               "token (distinct identities) or being handed the cached one (one shared identity), all kept alive; "
+               "growth divided by the number of clients. RSS grows by whole pages, so it reads 0 when the heap "
+               "already had room.\n")
+    out.append("| per client | distinct identities | one shared identity |")
+    out.append("|---|---|---|")
+    for measure in ("RSS", "heap"):
+        cells = []
+        for identities in ("distinct identities", "one shared identity"):
+            record = results.find("footprint", "Rust", f"{measure} per client, {identities}")
+            cells.append(f"{record['samples'][0] / 1024:,.1f} KiB" if record else "—")
+        label = "RSS (VmRSS)" if measure == "RSS" else "live heap (counting allocator)"
+        out.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    out.append("")
+    out.append("Allocations per cached call (Rust and C ABI: a counting `#[global_allocator]` in bench/rust, which "
+               "links the library as an rlib; Go: `go test -benchmem`):\n")
+    out.append("| call | allocations per call |")
+    out.append("|---|---|")
+    for record in results.all("allocs"):
+        out.append(f"| {record['lang']}: `{record['name']}` | {record['samples'][0]:g} |")
+    for record in results.all("cached", "Go"):
+        if record.get("allocs_per_call") is not None and record["role"] != "floor":
+            out.append(f"| Go: `{record['name']}` | {record['allocs_per_call']} |")
+    out.append("")
+
+
+# --- goals ----------------------------------------------------------------
+
+
+def goals(results):
+    """(goal, figure, target, met) rows computed from the figures."""
+    rows = []
+
+    def add(goal, value, text, target, met):
+        rows.append((goal, text if value is not None else "not measured", target,
+                     None if value is None else met))
+
+    c_call = results.median("cached", "C", "wi_get_access_token + wi_free_string")
+    add("C ABI cached call (`wi_get_access_token` + `wi_free_string`)", c_call, f"{ns(c_call)} ns median", "≤ 100 ns",
+        c_call is not None and c_call <= 100)
+    into = results.median("cached", "C", "wi_get_access_token_into (stack buffer)")
+    add("C ABI cached call (`wi_get_access_token_into`)", into, f"{ns(into)} ns median", "≤ 100 ns",
+        into is not None and into <= 100)
+
+    bindings = [
+        ("C", "wi_get_access_token + wi_free_string"),
+        ("C", "wi_get_access_token_into (stack buffer)"),
+        ("Go", "Go binding AccessToken"),
+        ("Node", "getAccessTokenSync()"),
+        ("Node", "await getAccessToken()"),
+        ("Python", "workload_identity get_access_token()"),
+    ]
+    for lang, name in bindings:
+        record = results.find("cached", lang, name)
+        floor = record and results.find("cached", lang, record.get("floor"))
+        value = record and floor and median(record) / median(floor)
+        add(f"{lang} `{name}` within 2x of the {lang} floor", value,
+            f"{ratio(value)} of `{floor['name']}`" if value else "", "≤ 2x", value is not None and value <= 2)
+        for peer in [r for r in results.all("cached", lang) if r["role"] == "peer"]:
+            versus = record and median(record) / median(peer)
+            add(f"{lang} `{name}` faster than `{peer['name']}`", versus,
+                f"{ns(median(record))} vs {ns(median(peer))} ns ({ratio(versus)})" if versus else "", "< 1x",
+                versus is not None and versus < 1)
+
+    for lang, name in [("C", "wi_get_access_token + wi_free_string"), ("Rust", "Client::access_token")]:
+        value = scaling_ratio(results, lang, name)
+        floor_name = "floor: clock_gettime check" if lang == "C" else "floor: Instant check"
+        floor = scaling_ratio(results, lang, floor_name)
+        add(f"{lang} `{name}`: 2 threads vs 1 thread", value,
+            f"{ratio(value)} (the machine's own floor: {ratio(floor)})", "≥ 1.8x", value is not None and value >= 1.8)
+
+    library, direct = results.median("cold", *COLD_LIBRARY), results.median("cold", *COLD_DIRECT)
+    overhead = library and direct and library / direct - 1
+    add("cold fetch within 10% of the same two requests made directly (ureq 3)", overhead,
+        f"{ns(library)} vs {ns(direct)} µs ({overhead:+.0%})" if overhead is not None else "", "≤ +10%",
+        overhead is not None and overhead <= 0.10)
+    coze = results.median("cold", *COLD_COZE)
+    for label, ours in [("library (Rust API)", library), ("Python binding", results.median("cold", *COLD_PYTHON))]:
+        speedup = ours and coze and coze / ours
+        add(f"cold fetch, {label}, ≥ 2x faster than the Coze Python SDK", speedup,
+            f"{ns(ours)} vs {ns(coze)} µs ({speedup:.1f}x faster)" if speedup else "", "≥ 2x",
+            speedup is not None and speedup >= 2)
+
+    for record in [r for r in results.all("herd") if r["role"] == "library"]:
+        figures = ", ".join(f"{value:.0f}" for value in record["samples"])
+        add(f"herd, {record['lang']}: {record['name']}: exactly 2 server requests", 1, f"{figures} per herd",
+            "2 every herd", all(value == 2 for value in record["samples"]))
+    return rows
+
+
+def goals_section(rows, out):
+    out.append("## Goals\n")
+    out.append("Computed from the figures below (medians); on a shared 2-vCPU machine a figure near its target may "
+               "fall on either side from one run to the next.\n")
+    out.append("| goal | figure | target | result |")
+    out.append("|---|---|---|---|")
+    for goal, figure, target, met in rows:
+        result = "not measured" if met is None else ("**met**" if met else "**not met**")
+        out.append(f"| {goal} | {figure} | {target} | {result} |")
+    met = sum(1 for row in rows if row[3])
+    out.append(f"\n{met} of {len(rows)} met.\n")
+
+
+# --- main -----------------------------------------------------------------
+
+
+def write(args):
+    root = Path(args.root).resolve()
+    results = Results(args.results)
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out = ["# Benchmarks", ""]
+    out.append(f"Written by `make bench` (`bench/run.sh`) on {generated}; the run took {args.seconds:.0f} s, builds "
+               "included. Everything below ran in that one run against one local dev server "
+               "(`wi-devserver` on 127.0.0.1); compare rows of the same run. Benchmarks print figures; nothing here "
+               "asserts on speed.\n")
+    out.append(f"The timed sections (1 and 2) ran in {args.passes} passes, each a new process per language, languages "
+               "taking turns; their rounds are pooled. On this shared VM a whole process sometimes runs about 30% "
+               "slower, floors included, which widens p10–p90 but moves a median over several processes little.\n")
+    out.append("## Machine and versions\n")
+    out.append("| | |")
+    out.append("|---|---|")
+    for label, value in environment(root, args.python):
+        out.append(f"| {label} | {value} |")
+    out.append("")
+    goal_rows = goals(results)
+    goals_section(goal_rows, out)
+    cached_section(results, out)
+    scaling_section(results, out)
+    cold_section(results, out)
+    herd_section(results, out)
+    footprint_section(results, root, out)
+    Path(args.out).write_text("\n".join(out).rstrip() + "\n")
+    for goal, figure, target, met in goal_rows:
+        print(f"{'met    ' if met else 'NOT MET'}  {goal}: {figure} (target {target})")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("go-records", help="go test -bench output on stdin -> records on stdout")
+    writer = commands.add_parser("write", help="write BENCHMARKS.md")
+    writer.add_argument("--results", required=True)
+    writer.add_argument("--out", required=True)
+    writer.add_argument("--root", required=True)
+    writer.add_argument("--python", required=True, help="the interpreter of the benchmark venv")
+    writer.add_argument("--seconds", type=float, required=True, help="run time so far")
+    writer.add_argument("--passes", type=int, required=True, help="passes of the timed sections")
+    args = parser.parse_args()
+    if args.command == "go-records":
+        for record in go_records(sys.stdin):
+            print(json.dumps(record))
+    else:
+        write(args)
+
+
+if __name__ == "__main__":
+    main()
