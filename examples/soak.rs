@@ -189,9 +189,13 @@ fn main() {
     let mut random = Random(0xDEAD_BEEF);
     std::thread::sleep(Duration::from_secs(10.min(seconds)));
     let (rss_start, _) = rss_kib();
+    let mut rss_by_minute = vec![rss_start];
     while started.elapsed() < Duration::from_secs(seconds) {
         inject(port, &mut random);
         std::thread::sleep(Duration::from_millis(500 + random.below(1500)));
+        if started.elapsed() >= Duration::from_secs(60 * rss_by_minute.len() as u64 + 10) {
+            rss_by_minute.push(rss_kib().0);
+        }
     }
     stop.store(true, Ordering::Relaxed);
     for worker in workers {
@@ -238,6 +242,7 @@ fn main() {
         tally.verified.load(Ordering::Relaxed)
     );
     println!("  RSS:               {rss_start} KiB after warm-up, {rss_end} KiB at the end, peak {rss_peak} KiB");
+    println!("  RSS each minute:   {rss_by_minute:?} KiB");
     println!("  verdict:           {}", if ok { "ok" } else { "FAILED" });
     std::process::exit(if ok { 0 } else { 1 });
 }
