@@ -167,9 +167,12 @@ impl OptionKey {
             OptionKey::UserAgent if value.chars().any(|c| c.is_control()) => {
                 bad("must not contain control characters")
             }
-            // Sent as a header value (x-tt-env): visible ASCII only.
-            OptionKey::ServerEnv if !value.bytes().all(|b| b.is_ascii_graphic()) => {
-                bad("must be visible ASCII without spaces (it is sent as a header)")
+            // Sent as a header value (x-tt-env): visible ASCII and inner spaces.
+            OptionKey::ServerEnv
+                if value.trim() != value
+                    || !value.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) =>
+            {
+                bad("must be visible ASCII (it is sent as the x-tt-env header)")
             }
             _ => Ok(()),
         }
