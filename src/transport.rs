@@ -105,30 +105,17 @@ impl Transport {
         let agent = self.agent();
         let sent_at = Instant::now();
         let result = match request.payload {
-            Payload::Empty => {
-                let mut builder = agent.get(request.url);
-                for (name, value) in &self.headers {
-                    builder = builder.header(*name, value.as_str());
-                }
-                if let Some(value) = request.authorization {
-                    builder = builder.header("Authorization", value);
-                }
-                builder.config().timeout_global(timeout).build().call()
-            }
-            Payload::Form(body) | Payload::Json(body) => {
-                let content_type = match request.payload {
-                    Payload::Json(_) => "application/json",
-                    _ => "application/x-www-form-urlencoded",
-                };
-                let mut builder = agent.post(request.url).header("Content-Type", content_type);
-                for (name, value) in &self.headers {
-                    builder = builder.header(*name, value.as_str());
-                }
-                if let Some(value) = request.authorization {
-                    builder = builder.header("Authorization", value);
-                }
-                builder.config().timeout_global(timeout).build().send(body)
-            }
+            Payload::Empty => self
+                .prepare(agent.get(request.url), request, timeout)
+                .call(),
+            Payload::Form(body) => self
+                .prepare(agent.post(request.url), request, timeout)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .send(body),
+            Payload::Json(body) => self
+                .prepare(agent.post(request.url), request, timeout)
+                .header("Content-Type", "application/json")
+                .send(body),
         };
         let mut response = result.map_err(describe)?;
         let status = response.status().as_u16();
@@ -156,6 +143,22 @@ impl Transport {
 }
 
 impl Transport {
+    /// Adds the lane headers, the Authorization header and the attempt timeout.
+    fn prepare<B>(
+        &self,
+        mut builder: ureq::RequestBuilder<B>,
+        request: &HttpRequest<'_>,
+        timeout: Option<Duration>,
+    ) -> ureq::RequestBuilder<B> {
+        for (name, value) in &self.headers {
+            builder = builder.header(*name, value.as_str());
+        }
+        if let Some(value) = request.authorization {
+            builder = builder.header("Authorization", value);
+        }
+        builder.config().timeout_global(timeout).build()
+    }
+
     /// This process's agent (a new one in a forked child).
     fn agent(&self) -> Agent {
         let mut agent = self.agent.lock();
