@@ -102,7 +102,6 @@ const FUNCTIONS = {
 // - sync, with plain pointers to views of one preallocated buffer: a quarter
 //   of the cost of koffi's out-arrays on the cached path.
 const STRING_FUNCTIONS = {
-  wi_get_access_token: [clientPointer],
   wi_exchange_token: [clientPointer, exchangeParamsPointer],
   wi_get_integration_credential: [clientPointer, string],
   wi_get_project_env_vars: [clientPointer],
