@@ -39,6 +39,8 @@ pub enum Operation {
     ProjectEnvVars,
     /// Waiting for or running a token refresh (a panic, or a wait that timed out).
     Refresh,
+    /// None that the caller started: a bug (a caught panic).
+    Internal,
 }
 
 impl Operation {
@@ -48,6 +50,7 @@ impl Operation {
             Operation::Arguments => ErrorKind::InvalidArgument,
             Operation::Configuration => ErrorKind::Configuration,
             Operation::IdToken | Operation::Refresh => ErrorKind::TokenRetrieval,
+            Operation::Internal => ErrorKind::Internal,
             Operation::AccessToken | Operation::Exchange => ErrorKind::TokenExchange,
             Operation::IntegrationCredential | Operation::ProjectEnvVars => ErrorKind::Integration,
         }
@@ -63,6 +66,7 @@ impl Operation {
             Operation::IntegrationCredential => "integration credential request failed",
             Operation::ProjectEnvVars => "project env vars request failed",
             Operation::Refresh => "token refresh failed",
+            Operation::Internal => "internal error",
         }
     }
 }
@@ -109,9 +113,7 @@ impl Error {
 
     /// An internal error (a caught panic).
     pub fn internal(message: impl Into<String>) -> Self {
-        let mut error = Error::new(Operation::Refresh, message);
-        error.kind = ErrorKind::Internal;
-        error
+        Error::new(Operation::Internal, message)
     }
 
     pub(crate) fn with_http_status(mut self, status: u16) -> Self {
