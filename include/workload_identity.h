@@ -78,7 +78,9 @@ typedef uint32_t wi_status;
  * `const wi_client *` at once. Clients with the same identity (client id,
  * secret, endpoints, lane) share one token cache and one in-flight refresh.
  *
- * Methods: `wi_client_new`, `wi_get_access_token`, `wi_exchange_token`,
+ * Methods: `wi_client_new`, `wi_get_access_token`,
+ * `wi_get_access_token_with_expiry`, `wi_peek_access_token`,
+ * `wi_get_access_token_lease`, `wi_get_access_token_into`, `wi_exchange_token`,
  * `wi_get_integration_credential`, `wi_get_project_env_vars`,
  * `wi_invalidate_token`, `wi_force_refresh`, `wi_client_stats`, `wi_client_free`.
  */
@@ -202,8 +204,6 @@ typedef struct wi_stats {
   uint64_t server_requests;
 } wi_stats;
 
-
-
 /**
  * Failures the caller sees.
  */
@@ -271,6 +271,34 @@ void wi_client_free(struct wi_client *client);
  * receives a `wi_error`. Thread-safe; concurrent callers share one refresh.
  */
 wi_status wi_get_access_token(const struct wi_client *client, char **out_token, struct wi_error **out_error);
+
+/**
+ * Gets the access token with its expiry: the time the request that obtained
+ * it was sent plus its `expires_in`, as Unix milliseconds. Otherwise as
+ * `wi_get_access_token`.
+ *
+ * `out_expires_at_unix_ms` is required. On success `*out_token` receives the
+ * token, owned by the caller and freed with `wi_free_string`, and
+ * `*out_expires_at_unix_ms` its expiry. On failure (statuses as for
+ * `wi_get_access_token`; `WI_STATUS_INVALID_ARGUMENT` for a NULL argument)
+ * `*out_token` is NULL, `*out_expires_at_unix_ms` is 0, and `*out_error` (if
+ * not NULL) receives a `wi_error`. Thread-safe.
+ */
+wi_status wi_get_access_token_with_expiry(const struct wi_client *client, char **out_token, int64_t *out_expires_at_unix_ms, struct wi_error **out_error);
+
+/**
+ * Returns a valid cached access token without ever waiting on the network.
+ *
+ * Returns true with `*out_token` set to a token owned by the caller (freed
+ * with `wi_free_string`) when one is cached and may be handed out now (fresh,
+ * or in the window where the library refreshes it in the background: this
+ * call then starts that refresh and returns at once). Returns false with
+ * `*out_token` NULL when the caller must call `wi_get_access_token` instead:
+ * nothing cached, past the point where callers wait for a refresh, `flow`
+ * `none`, or a NULL `client` or `out_token` (nothing is written through a
+ * NULL `out_token`). Never blocks on I/O. Thread-safe.
+ */
+bool wi_peek_access_token(const struct wi_client *client, char **out_token);
 
 /**
  * Gets the access token like `wi_get_access_token`, plus a lease: how many

@@ -1,44 +1,23 @@
-//! The client: ties configuration, transport, protocol and the shared cache together.
+//! The client: ties configuration, transport, the flow and the shared cache
+//! together. Request bodies are built by `protocol`, authenticated by
+//! `client_auth` and sent by `session`; flows live in `flow`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-use crate::cache::{Call, Fetched, TokenSource};
-use crate::config::{ClientAuth, Config};
+use crate::cache::{CachedToken, Call, Lease, TokenSource};
+use crate::client_auth::{ClientAuthenticator, Purpose};
+use crate::config::Config;
 use crate::error::{Error, Operation};
-use crate::identity::{identity_for, Identity};
+use crate::identity::identity_for;
 use crate::log::{log, Level};
-use crate::protocol::{
-    self, form_encode, EnvVar, TokenResponse, GRANT_TOKEN_EXCHANGE, TOKEN_TYPE_ACCESS_TOKEN,
-    TOKEN_TYPE_ID_TOKEN,
-};
-use crate::retry::backoff;
+use crate::protocol::{self, token_request_body, EnvVar, ExchangeParams, Grant, Targets};
 use crate::secret::SecretString;
-use crate::stats::{bump, Stats};
-use crate::transport::{HttpRequest, HttpResponse, Payload, Transport};
-
-/// The parameters of a general RFC 8693 token exchange (section 2.1).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ExchangeParams<'a> {
-    /// The token to exchange (required).
-    pub subject_token: &'a str,
-    /// Its type; default `urn:ietf:params:oauth:token-type:access_token`.
-    pub subject_token_type: Option<&'a str>,
-    /// Target service(s).
-    pub audience: Option<&'a str>,
-    /// Target resource URI.
-    pub resource: Option<&'a str>,
-    /// Requested scope.
-    pub scope: Option<&'a str>,
-    /// Requested token type.
-    pub requested_token_type: Option<&'a str>,
-    /// Actor token (delegation).
-    pub actor_token: Option<&'a str>,
-    /// Actor token type; required with `actor_token`.
-    pub actor_token_type: Option<&'a str>,
-}
+use crate::session::Session;
+use crate::stats::Stats;
+use crate::transport::{HttpRequest, Payload, Transport};
 
 /// The result of a general exchange.
 #[derive(Clone, Debug)]
@@ -58,7 +37,8 @@ pub struct ExchangedToken {
 /// A workload-identity client. Cheap to clone (clones share everything);
 /// `Send + Sync`: any number of threads may call it at once.
 ///
-/// Methods: [`Client::access_token`], [`Client::exchange_token`],
+/// Methods: [`Client::access_token`], [`Client::access_token_with_expiry`],
+/// [`Client::peek_access_token`], [`Client::exchange_token`],
 /// [`Client::integration_credential`], [`Client::project_env_vars`],
 /// [`Client::invalidate_token`], [`Client::force_refresh`], [`Client::stats`].
 #[derive(Clone)]
@@ -67,53 +47,74 @@ pub struct Client {
 }
 
 struct Inner {
-    config: Config,
-    transport: Transport,
-    identity: Arc<Identity>,
+    session: Arc<Session>,
+    /// The flow's token source; `None` for `flow=none`.
+    source: Option<Arc<dyn TokenSource>>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("client_id", &self.inner.config.client_id)
+            .field("config", &self.inner.session.config)
             .finish_non_exhaustive()
     }
 }
 
 impl Client {
-    /// A client for `config`; fails only on an unusable proxy or CA bundle.
+    /// A client for `config`. Makes no network request; fails on an unusable
+    /// proxy, CA bundle or private key.
     pub fn new(config: Config) -> Result<Client, Error> {
         let transport = Transport::new(&config)?;
+        let auth = ClientAuthenticator::new(&config)?;
         let identity = identity_for(&config);
+        let session = Arc::new(Session {
+            config,
+            transport,
+            auth,
+            identity,
+        });
+        let source = crate::flow::source_for(&session);
         Ok(Client {
-            inner: Arc::new(Inner {
-                config,
-                transport,
-                identity,
-            }),
+            inner: Arc::new(Inner { session, source }),
         })
     }
 
-    /// A client configured from the `COZE_*` environment variables.
+    /// A client configured from the environment (`COZE_*`, `WI_*`).
     pub fn from_env() -> Result<Client, Error> {
         Client::new(Config::from_env()?)
     }
 
     /// The configuration in use.
     pub fn config(&self) -> &Config {
-        &self.inner.config
+        &self.inner.session.config
     }
 
-    fn call(&self) -> Call {
+    fn session(&self) -> &Session {
+        &self.inner.session
+    }
+
+    fn call(&self, deadline: Instant) -> Call {
         Call {
-            expiry_buffer: self.inner.config.expiry_buffer,
-            deadline: Instant::now() + self.inner.config.deadline,
+            expiry_buffer: self.config().expiry_buffer,
+            deadline,
         }
     }
 
-    /// The access token: from the cache, or through the two-step flow.
+    fn source(&self) -> Result<&Arc<dyn TokenSource>, Error> {
+        self.inner.source.as_ref().ok_or_else(|| {
+            Error::configuration("flow none has no access token (set the option flow)")
+        })
+    }
+
+    /// The access token: from the cache, or through the flow.
     pub fn access_token(&self) -> Result<SecretString, Error> {
-        self.access_token_lease(|token: &str, _| SecretString::from(token))
+        self.access_token_lease(|lease| SecretString::from(lease.token))
+    }
+
+    /// The access token and its expiry (the issue time plus `expires_in`) as
+    /// Unix milliseconds.
+    pub fn access_token_with_expiry(&self) -> Result<(SecretString, i64), Error> {
+        self.access_token_lease(|lease| (SecretString::from(lease.token), lease.expires_at_unix_ms))
     }
 
     /// Like [`Client::access_token`], but lends the token to `use_token`
@@ -121,46 +122,77 @@ impl Client {
     /// together with its *lease*: how long the caller may keep reusing it
     /// without asking again (until the advisory refresh point; zero when the
     /// token did not come from a fresh cache entry).
-    pub fn access_token_lease<R>(
+    pub(crate) fn access_token_lease<R>(
         &self,
-        use_token: impl FnOnce(&str, Duration) -> R,
+        use_token: impl FnOnce(Lease<'_>) -> R,
     ) -> Result<R, Error> {
-        let cache = &self.inner.identity.cache;
-        let use_token = match cache.fresh_with(use_token) {
+        self.access_token_until(self.session().deadline(), use_token)
+    }
+
+    fn access_token_until<R>(
+        &self,
+        deadline: Instant,
+        use_token: impl FnOnce(Lease<'_>) -> R,
+    ) -> Result<R, Error> {
+        let cache = &self.session().identity.cache;
+        let use_token = match cache.fresh_with(self.config().expiry_buffer, use_token) {
             Ok(result) => return Ok(result),
             Err(use_token) => use_token,
         };
-        let source: Arc<dyn TokenSource> = self.inner.clone();
-        let token = cache.get(&source, self.call())?;
-        Ok(use_token(token.expose(), Duration::ZERO))
+        let token = cache.get(self.source()?, self.call(deadline))?;
+        Ok(use_token(lease_of(&token, Duration::ZERO)))
+    }
+
+    /// A valid cached token without ever waiting on the network, lent to
+    /// `use_token`; `None` when the caller must call
+    /// [`Client::access_token`] (nothing cached, or past the point where
+    /// callers wait for a refresh). An advisory token starts the one
+    /// background refresh it calls for.
+    pub(crate) fn peek_access_token_with<R>(
+        &self,
+        use_token: impl FnOnce(Lease<'_>) -> R,
+    ) -> Option<R> {
+        let cache = &self.session().identity.cache;
+        let use_token = match cache.fresh_with(self.config().expiry_buffer, use_token) {
+            Ok(result) => return Some(result),
+            Err(use_token) => use_token,
+        };
+        let source = self.inner.source.as_ref()?;
+        let token = cache.peek(source, self.call(self.session().deadline()))?;
+        Some(use_token(lease_of(&token, Duration::ZERO)))
+    }
+
+    /// A valid cached token without ever waiting on the network (see
+    /// [`Client::access_token`] for the waiting call).
+    pub fn peek_access_token(&self) -> Option<SecretString> {
+        self.peek_access_token_with(|lease| SecretString::from(lease.token))
     }
 
     /// Drops the cached token if it is still `rejected_token` (a token a service
     /// refused); a token refreshed meanwhile is kept. Returns whether it was dropped.
     pub fn invalidate_token(&self, rejected_token: &str) -> bool {
-        self.inner.identity.cache.invalidate(rejected_token)
+        self.session().identity.cache.invalidate(rejected_token)
     }
 
     /// Fetches a new access token now, whatever the cache holds.
     pub fn force_refresh(&self) -> Result<SecretString, Error> {
-        let source: Arc<dyn TokenSource> = self.inner.clone();
-        self.inner
-            .identity
-            .cache
-            .force_refresh(&source, self.call())
+        let cache = &self.session().identity.cache;
+        let token = cache.force_refresh(self.source()?, self.call(self.session().deadline()))?;
+        Ok(token.token.clone())
     }
 
     /// Counters of this client's identity.
     pub fn stats(&self) -> Stats {
-        self.inner.identity.cache.counters.snapshot()
+        self.session().identity.cache.counters.snapshot()
     }
 
     /// Forgets the cached token of this identity (used after a caught panic).
     pub fn clear_cache(&self) {
-        self.inner.identity.cache.clear();
+        self.session().identity.cache.clear();
     }
 
-    /// A general RFC 8693 exchange at the access-token endpoint. Not cached.
+    /// A general RFC 8693 exchange at the access-token endpoint (the token
+    /// endpoint when none is set), authenticated as `client_auth` says.
     pub fn exchange_token(&self, params: &ExchangeParams<'_>) -> Result<ExchangedToken, Error> {
         if params.subject_token.is_empty() {
             return Err(Error::invalid_argument("subject_token is required"));
@@ -170,52 +202,23 @@ impl Client {
                 "actor_token_type is required when actor_token is given",
             ));
         }
-        let config = &self.inner.config;
-        let mut fields: Vec<(&str, &str)> = Vec::with_capacity(11);
-        if config.client_auth != ClientAuth::ClientSecretBasic {
-            fields.push(("client_id", &config.client_id));
-        }
-        if config.client_auth == ClientAuth::ClientSecretPost {
-            fields.push(("client_secret", config.client_secret.expose()));
-        }
-        fields.push(("grant_type", GRANT_TOKEN_EXCHANGE));
-        fields.push(("subject_token", params.subject_token));
-        fields.push((
-            "subject_token_type",
-            params.subject_token_type.unwrap_or(TOKEN_TYPE_ACCESS_TOKEN),
-        ));
-        let optional = [
-            ("audience", params.audience),
-            ("resource", params.resource),
-            ("scope", params.scope),
-            ("requested_token_type", params.requested_token_type),
-            ("actor_token", params.actor_token),
-            ("actor_token_type", params.actor_token_type),
-        ];
-        fields.extend(
-            optional
-                .iter()
-                .filter_map(|(name, value)| Some((*name, (*value)?))),
+        let session = self.session();
+        let endpoint = session.exchange_endpoint()?;
+        let credentials = session.auth.credentials(Purpose::OAuth, &endpoint)?;
+        let body = token_request_body(
+            &credentials.pairs(),
+            &Grant::TokenExchange(params),
+            Targets::default(),
         );
-        let body = form_encode(&fields);
-        let authorization = (config.client_auth == ClientAuth::ClientSecretBasic).then(|| {
-            protocol::basic_authorization(&config.client_id, config.client_secret.expose())
-        });
-        let request = HttpRequest {
-            url: &config.access_token_endpoint,
-            payload: Payload::Form(&body),
-            authorization: authorization.as_deref().map(String::as_str),
-        };
-        let deadline = self.call().deadline;
-        let (response, _) =
-            self.inner
-                .send(Operation::Exchange, &request, deadline, |response| {
-                    protocol::parse_token_response(
-                        response.status,
-                        &response.body,
-                        Operation::Exchange,
-                    )
-                })?;
+        let response = session
+            .token_request(
+                Operation::Exchange,
+                &endpoint,
+                &body,
+                credentials.authorization(),
+                session.deadline(),
+            )?
+            .value;
         Ok(ExchangedToken {
             access_token: response.access_token,
             issued_token_type: response.issued_token_type,
@@ -246,7 +249,7 @@ impl Client {
                     payload: Payload::Json(&body),
                     authorization: Some(authorization),
                 };
-                self.inner
+                self.session()
                     .send(
                         Operation::IntegrationCredential,
                         &request,
@@ -255,7 +258,7 @@ impl Client {
                             protocol::parse_integration_response(response.status, &response.body)
                         },
                     )
-                    .map(|(credential, _)| credential)
+                    .map(|sent| sent.value)
             },
         )
     }
@@ -269,16 +272,16 @@ impl Client {
                 payload: Payload::Empty,
                 authorization: Some(authorization),
             };
-            self.inner
+            self.session()
                 .send(Operation::ProjectEnvVars, &request, deadline, |response| {
                     protocol::parse_env_vars_response(response.status, &response.body)
                 })
-                .map(|(vars, _)| vars)
+                .map(|sent| sent.value)
         })
     }
 
     fn outbound_url(&self, path: &str, operation: Operation) -> Result<String, Error> {
-        match &self.inner.config.outbound_auth_endpoint {
+        match &self.config().outbound_auth_endpoint {
             Some(base) => Ok(format!("{base}{path}")),
             None => Err(Error::configuration(format!(
                 "COZE_OUTBOUND_AUTH_ENDPOINT (option outbound_auth_endpoint) is required for {}",
@@ -291,23 +294,28 @@ impl Client {
     }
 
     /// Runs `request` with a bearer access token; on a 401 the token is
-    /// invalidated and the request tried once more with a new one.
+    /// invalidated and the request tried once more with a new one. One
+    /// deadline bounds every step.
     fn with_access_token<T>(
         &self,
         operation: Operation,
         request: impl Fn(&str, Instant) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let deadline = self.call().deadline;
-        let token = self.access_token()?;
-        let authorization = Zeroizing::new(format!("Bearer {}", token.expose()));
+        let deadline = self.session().deadline();
+        let bearer = |lease: Lease<'_>| {
+            (
+                SecretString::from(lease.token),
+                Zeroizing::new(format!("Bearer {}", lease.token)),
+            )
+        };
+        let (token, authorization) = self.access_token_until(deadline, bearer)?;
         match request(&authorization, deadline) {
             Err(error) if error.http_status() == Some(401) => {
                 log(Level::Info, || {
                     format!("{operation:?}: access token rejected (401), fetching a new one")
                 });
                 self.invalidate_token(token.expose());
-                let token = self.access_token()?;
-                let authorization = Zeroizing::new(format!("Bearer {}", token.expose()));
+                let (_, authorization) = self.access_token_until(deadline, bearer)?;
                 request(&authorization, deadline)
             }
             other => other,
@@ -315,110 +323,11 @@ impl Client {
     }
 }
 
-impl Inner {
-    /// Sends `request`, retrying transient failures with backoff while the
-    /// retry budget and the deadline allow. `parse` classifies each response.
-    fn send<T>(
-        &self,
-        operation: Operation,
-        request: &HttpRequest<'_>,
-        deadline: Instant,
-        parse: impl Fn(&HttpResponse) -> Result<T, Error>,
-    ) -> Result<(T, Instant), Error> {
-        let counters = &self.identity.cache.counters;
-        let mut retry = 0;
-        loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
-                return Err(Error::new(
-                    operation,
-                    "deadline reached before the request could be sent",
-                )
-                .retryable(true));
-            }
-            bump(&counters.server_requests);
-            log(Level::Debug, || {
-                format!("{operation:?}: request to {}", request.url)
-            });
-            let result = match self.transport.send(request, remaining) {
-                Ok(response) => parse(&response)
-                    .map(|value| (value, response.sent_at))
-                    .map_err(|error| error.with_retry_after(response.retry_after)),
-                Err(failure) => {
-                    Err(Error::new(operation, failure.message).retryable(failure.retryable))
-                }
-            };
-            let error = match result {
-                Ok(done) => return Ok(done),
-                Err(error) => error,
-            };
-            if !error.is_retryable() || retry >= self.config.max_retries {
-                return Err(error);
-            }
-            let wait = backoff(retry, error.retry_after());
-            let now = Instant::now();
-            if now + wait >= deadline || !self.identity.retry_budget.try_take(now) {
-                return Err(error);
-            }
-            bump(&counters.retries);
-            log(Level::Debug, || {
-                format!(
-                    "{operation:?}: retrying in {} ms after: {error}",
-                    wait.as_millis()
-                )
-            });
-            std::thread::sleep(wait);
-            retry += 1;
-        }
-    }
-
-    fn token_request(
-        &self,
-        operation: Operation,
-        url: &str,
-        body: &[u8],
-        deadline: Instant,
-    ) -> Result<(TokenResponse, Instant), Error> {
-        let request = HttpRequest {
-            url,
-            payload: Payload::Form(body),
-            authorization: None,
-        };
-        self.send(operation, &request, deadline, |response| {
-            protocol::parse_token_response(response.status, &response.body, operation)
-        })
-    }
-}
-
-impl TokenSource for Inner {
-    /// Step 1 (client credentials for the ID token), then step 2 (RFC 8693
-    /// exchange of the ID token for the access token), as in shared/PROTOCOL.md.
-    fn fetch(&self, deadline: Instant) -> Result<Fetched, Error> {
-        let config = &self.config;
-        let body = form_encode(&[
-            ("client_id", &config.client_id),
-            ("client_secret", config.client_secret.expose()),
-            ("grant_type", "client_credentials"),
-        ]);
-        let (id_token, _) =
-            self.token_request(Operation::IdToken, &config.token_endpoint, &body, deadline)?;
-        let body = form_encode(&[
-            ("client_id", &config.client_id),
-            ("subject_token", id_token.access_token.expose()),
-            ("subject_token_type", TOKEN_TYPE_ID_TOKEN),
-            ("grant_type", GRANT_TOKEN_EXCHANGE),
-        ]);
-        let (access, sent_at) = self.token_request(
-            Operation::AccessToken,
-            &config.access_token_endpoint,
-            &body,
-            deadline,
-        )?;
-        Ok(Fetched {
-            token: access.access_token,
-            sent_at,
-            expires_in: access.expires_in,
-            refresh_in: access.refresh_in,
-        })
+/// The lease of a token that did not come from a fresh cache entry.
+fn lease_of(token: &CachedToken, fresh_for: Duration) -> Lease<'_> {
+    Lease {
+        token: token.token.expose(),
+        fresh_for,
+        expires_at_unix_ms: token.expires_at_unix_ms,
     }
 }

@@ -10,7 +10,7 @@ pub enum ErrorKind {
     InvalidArgument = 1,
     /// Required configuration is missing or invalid.
     Configuration = 2,
-    /// Step 1 (the ID token, client credentials) failed.
+    /// Step 1 (the ID token), or the token request of a one-step flow, failed.
     TokenRetrieval = 3,
     /// Step 2, or a general RFC 8693 exchange, failed.
     TokenExchange = 4,
@@ -31,8 +31,11 @@ pub enum Operation {
     IdToken,
     /// Step 2: exchanging the ID token for the access token.
     AccessToken,
-    /// A general RFC 8693 exchange.
+    /// A general RFC 8693 exchange, or the exchange of `flow=token_exchange`.
     Exchange,
+    /// The one token request of `flow=client_credentials`, `password` or
+    /// `refresh_token` (or a refresh-token request of any flow but `coze`).
+    TokenRequest,
     /// Fetching an integration credential.
     IntegrationCredential,
     /// Fetching the project's environment variables.
@@ -49,7 +52,9 @@ impl Operation {
         match self {
             Operation::Arguments => ErrorKind::InvalidArgument,
             Operation::Configuration => ErrorKind::Configuration,
-            Operation::IdToken | Operation::Refresh => ErrorKind::TokenRetrieval,
+            Operation::IdToken | Operation::TokenRequest | Operation::Refresh => {
+                ErrorKind::TokenRetrieval
+            }
             Operation::Internal => ErrorKind::Internal,
             Operation::AccessToken | Operation::Exchange => ErrorKind::TokenExchange,
             Operation::IntegrationCredential | Operation::ProjectEnvVars => ErrorKind::Integration,
@@ -63,6 +68,7 @@ impl Operation {
             Operation::IdToken => "ID token request failed",
             Operation::AccessToken => "access token exchange failed",
             Operation::Exchange => "token exchange failed",
+            Operation::TokenRequest => "token request failed",
             Operation::IntegrationCredential => "integration credential request failed",
             Operation::ProjectEnvVars => "project env vars request failed",
             Operation::Refresh => "token refresh failed",
@@ -129,6 +135,12 @@ impl Error {
 
     pub(crate) fn retryable(mut self, retryable: bool) -> Self {
         self.retryable = retryable;
+        self
+    }
+
+    /// The same error with its message rewritten by `rewrite`.
+    pub(crate) fn with_message(mut self, rewrite: impl FnOnce(&str) -> String) -> Self {
+        self.message = rewrite(&self.message);
         self
     }
 

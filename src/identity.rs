@@ -6,33 +6,96 @@ use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 
+use arc_swap::ArcSwapOption;
+use zeroize::Zeroizing;
+
 use crate::cache::TokenCache;
-use crate::clock::{Clock, SystemClock};
-use crate::config::Config;
-use crate::lane::Lane;
+use crate::config::{Config, TokenStore};
 use crate::retry::RetryBudget;
 use crate::secret::SecretString;
 
-/// Everything that decides which token a client may receive. A wrong secret is
-/// another identity, so it never sees the right secret's token.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct IdentityKey {
-    client_id: String,
-    client_secret: SecretString,
-    token_endpoint: String,
-    access_token_endpoint: String,
-    lane: Lane,
+/// Everything that decides which token a client may receive (every setting
+/// that changes the token, secrets included), as one canonical byte string.
+/// A wrong secret is another identity, so it never sees the right secret's
+/// token. Wiped on drop; `Debug` shows nothing of it.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct IdentityKey(Zeroizing<Vec<u8>>);
+
+impl std::hash::Hash for IdentityKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.as_slice().hash(state);
+    }
+}
+
+impl std::fmt::Debug for IdentityKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdentityKey([redacted])")
+    }
 }
 
 impl IdentityKey {
     pub(crate) fn of(config: &Config) -> Self {
-        IdentityKey {
-            client_id: config.client_id.clone(),
-            client_secret: config.client_secret.clone(),
-            token_endpoint: config.token_endpoint.clone(),
-            access_token_endpoint: config.access_token_endpoint.clone(),
-            lane: config.lane.clone(),
+        let mut bytes = Zeroizing::new(Vec::with_capacity(512));
+        let mut field = |value: Option<&[u8]>| match value {
+            Some(value) => {
+                bytes.extend_from_slice(&(value.len() as u32).to_le_bytes());
+                bytes.extend_from_slice(value);
+            }
+            None => bytes.extend_from_slice(&u32::MAX.to_le_bytes()),
+        };
+        fn text(value: &Option<String>) -> Option<&[u8]> {
+            value.as_deref().map(str::as_bytes)
         }
+        fn secret(value: &Option<SecretString>) -> Option<&[u8]> {
+            value.as_ref().map(|secret| secret.expose().as_bytes())
+        }
+        fn path(value: &Option<std::path::PathBuf>) -> Option<&[u8]> {
+            value
+                .as_ref()
+                .map(|path| path.as_os_str().as_encoded_bytes())
+        }
+        field(Some(config.flow.name().as_bytes()));
+        field(text(&config.client_id));
+        field(secret(&config.client_secret));
+        field(text(&config.token_endpoint));
+        field(text(&config.access_token_endpoint));
+        field(text(&config.issuer));
+        field(config.lane.name().map(str::as_bytes));
+        field(text(&config.scope));
+        field(text(&config.audience));
+        field(text(&config.resource));
+        field(secret(&config.refresh_token));
+        field(text(&config.username));
+        field(secret(&config.password));
+        field(path(&config.subject_token_file));
+        field(Some(config.subject_token_type.as_bytes()));
+        field(config.client_auth.map(|method| method.name().as_bytes()));
+        field(path(&config.private_key_path));
+        field(text(&config.private_key_id));
+        let mut headers: Vec<(String, &str)> = config
+            .headers
+            .iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str()))
+            .collect();
+        headers.sort();
+        for (name, value) in &headers {
+            field(Some(name.as_bytes()));
+            field(Some(value.as_bytes()));
+        }
+        field(None);
+        match &config.token_store {
+            TokenStore::Memory => field(Some(b"memory")),
+            TokenStore::File(dir) => field(Some(dir.as_os_str().as_encoded_bytes())),
+        }
+        // An injected clock makes an identity of its own (the identity keeps
+        // the clock alive, so its address is not reused meanwhile).
+        let clock = if config.custom_clock {
+            Arc::as_ptr(&config.clock) as *const () as usize
+        } else {
+            0
+        };
+        field(Some(&clock.to_le_bytes()));
+        IdentityKey(bytes)
     }
 }
 
@@ -41,15 +104,34 @@ impl IdentityKey {
 pub(crate) struct Identity {
     pub(crate) cache: Arc<TokenCache>,
     pub(crate) retry_budget: RetryBudget,
+    /// The refresh token the next fetch uses (flows other than `coze`).
+    refresh_token: ArcSwapOption<SecretString>,
 }
 
 impl Identity {
-    fn new(clock: Arc<dyn Clock>) -> Self {
+    fn new(config: &Config) -> Self {
+        let clock = config.clock.clone();
         let now = clock.now();
         Identity {
             cache: Arc::new(TokenCache::new(clock)),
             retry_budget: RetryBudget::new(now),
+            refresh_token: ArcSwapOption::new(config.refresh_token.clone().map(Arc::new)),
         }
+    }
+
+    /// The refresh token the next fetch should use, if any.
+    pub(crate) fn refresh_token(&self) -> Option<Arc<SecretString>> {
+        self.refresh_token.load_full()
+    }
+
+    /// Keeps `refresh_token` (a new one from the server replaces the old one).
+    pub(crate) fn keep_refresh_token(&self, refresh_token: SecretString) {
+        self.refresh_token.store(Some(Arc::new(refresh_token)));
+    }
+
+    /// Drops `refused` if it is still the current refresh token.
+    pub(crate) fn drop_refresh_token(&self, refused: &Arc<SecretString>) {
+        self.refresh_token.compare_and_swap(refused, None);
     }
 }
 
@@ -73,7 +155,7 @@ pub(crate) fn identity_for(config: &Config) -> Arc<Identity> {
         .retain(|_, identity| Arc::strong_count(identity) > 1 || identity.cache.has_valid_token());
     identities
         .entry(IdentityKey::of(config))
-        .or_insert_with(|| Arc::new(Identity::new(Arc::new(SystemClock))))
+        .or_insert_with(|| Arc::new(Identity::new(config)))
         .clone()
 }
 

@@ -13,6 +13,11 @@ impl Lane {
         }
     }
 
+    /// The lane's name, `None` for no lane.
+    pub fn name(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
     /// The headers this lane adds, as `(name, value)` pairs.
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         match &self.0 {

@@ -17,10 +17,12 @@
 
 mod cache;
 mod client;
+mod client_auth;
 mod clock;
 mod config;
 mod error;
 pub mod ffi;
+mod flow;
 mod fork;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
@@ -31,15 +33,19 @@ mod log;
 mod protocol;
 mod retry;
 mod secret;
+mod session;
 mod stats;
 mod transport;
 
-pub use client::{Client, ExchangeParams, ExchangedToken};
-pub use config::{ClientAuth, Config, ConfigBuilder, OptionKey};
+pub use client::{Client, ExchangedToken};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{
+    ClientAuth, Config, ConfigBuilder, Flow, OptionKey, OptionKind, OptionSpec, TokenStore,
+};
 pub use error::{Error, ErrorKind, Operation};
 pub use lane::Lane;
 pub use log::{set_log_sink, Level, LogSink};
-pub use protocol::EnvVar;
+pub use protocol::{EnvVar, ExchangeParams};
 pub use secret::SecretString;
 pub use stats::Stats;
 

@@ -32,6 +32,8 @@ pub(crate) struct TokenResponse {
     pub(crate) token_type: Option<String>,
     pub(crate) issued_token_type: Option<String>,
     pub(crate) scope: Option<String>,
+    /// A refresh token, when the server issued one.
+    pub(crate) refresh_token: Option<SecretString>,
 }
 
 /// One project environment variable; the value is treated as a secret.
@@ -101,6 +103,116 @@ pub(crate) fn basic_authorization(client_id: &str, client_secret: &str) -> Zeroi
         }
     }
     out
+}
+
+/// The parameters of an RFC 8693 token exchange (section 2.1).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExchangeParams<'a> {
+    /// The token to exchange (required).
+    pub subject_token: &'a str,
+    /// Its type; default `urn:ietf:params:oauth:token-type:access_token`.
+    pub subject_token_type: Option<&'a str>,
+    /// Target service(s).
+    pub audience: Option<&'a str>,
+    /// Target resource URI.
+    pub resource: Option<&'a str>,
+    /// Requested scope.
+    pub scope: Option<&'a str>,
+    /// Requested token type.
+    pub requested_token_type: Option<&'a str>,
+    /// Actor token (delegation).
+    pub actor_token: Option<&'a str>,
+    /// Actor token type; required with `actor_token`.
+    pub actor_token_type: Option<&'a str>,
+}
+
+/// The grant of a token request: its own fields, in wire order.
+pub(crate) enum Grant<'a> {
+    /// `grant_type=client_credentials` (RFC 6749 4.4; Coze step 1).
+    ClientCredentials,
+    /// `grant_type=password` (RFC 6749 4.3).
+    Password {
+        username: &'a str,
+        password: &'a str,
+    },
+    /// `grant_type=refresh_token` (RFC 6749 6).
+    RefreshToken(&'a str),
+    /// Coze step 2, in the version 1 order: subject token, its type, grant type.
+    CozeExchange { id_token: &'a str },
+    /// RFC 8693: grant type, then every parameter given.
+    TokenExchange(&'a ExchangeParams<'a>),
+}
+
+/// `scope`, `audience` and `resource` of a flow, each sent when set.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Targets<'a> {
+    pub(crate) scope: Option<&'a str>,
+    pub(crate) audience: Option<&'a str>,
+    pub(crate) resource: Option<&'a str>,
+}
+
+/// The body of a token request: the client's credential fields first, then
+/// the grant's fields, then the targets (not for exchanges, whose parameters
+/// carry their own). Wiped on drop.
+pub(crate) fn token_request_body(
+    credentials: &[(&str, &str)],
+    grant: &Grant<'_>,
+    targets: Targets<'_>,
+) -> Zeroizing<Vec<u8>> {
+    let mut fields: Vec<(&str, &str)> = credentials.to_vec();
+    match grant {
+        Grant::ClientCredentials => fields.push(("grant_type", "client_credentials")),
+        Grant::Password { username, password } => fields.extend([
+            ("grant_type", "password"),
+            ("username", *username),
+            ("password", *password),
+        ]),
+        Grant::RefreshToken(refresh_token) => fields.extend([
+            ("grant_type", "refresh_token"),
+            ("refresh_token", *refresh_token),
+        ]),
+        Grant::CozeExchange { id_token } => fields.extend([
+            ("subject_token", *id_token),
+            ("subject_token_type", TOKEN_TYPE_ID_TOKEN),
+            ("grant_type", GRANT_TOKEN_EXCHANGE),
+        ]),
+        Grant::TokenExchange(params) => {
+            fields.extend([
+                ("grant_type", GRANT_TOKEN_EXCHANGE),
+                ("subject_token", params.subject_token),
+                (
+                    "subject_token_type",
+                    params.subject_token_type.unwrap_or(TOKEN_TYPE_ACCESS_TOKEN),
+                ),
+            ]);
+            let optional = [
+                ("audience", params.audience),
+                ("resource", params.resource),
+                ("scope", params.scope),
+                ("requested_token_type", params.requested_token_type),
+                ("actor_token", params.actor_token),
+                ("actor_token_type", params.actor_token_type),
+            ];
+            fields.extend(
+                optional
+                    .iter()
+                    .filter_map(|(name, value)| Some((*name, (*value)?))),
+            );
+        }
+    }
+    if !matches!(grant, Grant::CozeExchange { .. } | Grant::TokenExchange(_)) {
+        let optional = [
+            ("scope", targets.scope),
+            ("audience", targets.audience),
+            ("resource", targets.resource),
+        ];
+        fields.extend(
+            optional
+                .iter()
+                .filter_map(|(name, value)| Some((*name, (*value)?))),
+        );
+    }
+    form_encode(&fields)
 }
 
 /// Parses a token endpoint response. Any failure is an error of `operation`.
@@ -181,6 +293,12 @@ pub(crate) fn parse_token_response(
         token_type: text("token_type"),
         issued_token_type: text("issued_token_type"),
         scope: text("scope"),
+        refresh_token: match map.get("refresh_token") {
+            Some(Value::String(token)) if !token.is_empty() && !token.contains('\0') => {
+                Some(SecretString::from(token.as_str()))
+            }
+            _ => None,
+        },
     })
 }
 

@@ -2,7 +2,7 @@
 //! a cap on response bodies, and no redirects. After a `fork` the child builds
 //! its own agent: pooled connections are never shared with the parent.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use ureq::tls::{parse_pem, PemItem, RootCerts, TlsConfig};
@@ -37,8 +37,6 @@ pub(crate) struct HttpResponse {
     pub(crate) status: u16,
     pub(crate) body: Zeroizing<Vec<u8>>,
     pub(crate) retry_after: Option<Duration>,
-    /// When the request was sent (monotonic): token lifetimes count from here.
-    pub(crate) sent_at: Instant,
 }
 
 /// A request that got no usable response.
@@ -53,7 +51,8 @@ pub(crate) struct Transport {
     /// The agent and the process that built it.
     agent: Mutex<(u32, Agent)>,
     agent_config: ureq::config::Config,
-    headers: Vec<(&'static str, String)>,
+    /// Lane headers, then the `header.<Name>` settings.
+    headers: Vec<(String, String)>,
     attempt_timeout: Duration,
 }
 
@@ -62,7 +61,7 @@ impl Transport {
     pub(crate) fn new(config: &Config) -> Result<Transport, Error> {
         let proxy =
             match &config.proxy {
-                Some(url) => Some(ureq::Proxy::new(url).map_err(|error| {
+                Some(url) => Some(ureq::Proxy::new(url.expose()).map_err(|error| {
                     Error::configuration(format!("proxy is not usable: {error}"))
                 })?),
                 None => ureq::Proxy::try_from_env(),
@@ -90,7 +89,13 @@ impl Transport {
         Ok(Transport {
             agent: Mutex::new((std::process::id(), new_agent(&agent_config))),
             agent_config,
-            headers: config.lane.headers(),
+            headers: config
+                .lane
+                .headers()
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .chain(config.headers.iter().cloned())
+                .collect(),
             attempt_timeout: config.connect_timeout + config.read_timeout,
         })
     }
@@ -103,7 +108,6 @@ impl Transport {
     ) -> Result<HttpResponse, TransportError> {
         let timeout = Some(limit.min(self.attempt_timeout));
         let agent = self.agent();
-        let sent_at = Instant::now();
         let result = match request.payload {
             Payload::Empty => self
                 .prepare(agent.get(request.url), request, timeout)
@@ -137,13 +141,12 @@ impl Transport {
             status,
             body,
             retry_after,
-            sent_at,
         })
     }
 }
 
 impl Transport {
-    /// Adds the lane headers, the Authorization header and the attempt timeout.
+    /// Adds the lane and extra headers, the Authorization header and the attempt timeout.
     fn prepare<B>(
         &self,
         mut builder: ureq::RequestBuilder<B>,
@@ -151,7 +154,7 @@ impl Transport {
         timeout: Option<Duration>,
     ) -> ureq::RequestBuilder<B> {
         for (name, value) in &self.headers {
-            builder = builder.header(*name, value.as_str());
+            builder = builder.header(name.as_str(), value.as_str());
         }
         if let Some(value) = request.authorization {
             builder = builder.header("Authorization", value);

@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwapOption;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
-use crate::clock::Clock;
+use crate::clock::{unix_ms, Clock};
 use crate::error::{Error, Operation};
+pub(crate) use crate::flow::{Fetched, TokenSource};
 use crate::log::{log, Level};
 use crate::retry::random_up_to;
 use crate::secret::SecretString;
@@ -36,30 +37,33 @@ const FAILURE_BACKOFF_FLOOR: Duration = Duration::from_secs(1);
 const ADVISORY_MIN: Duration = Duration::from_secs(60);
 const ADVISORY_MAX: Duration = Duration::from_secs(300);
 
-/// A token as the server issued it.
-#[derive(Debug)]
-pub(crate) struct Fetched {
-    pub(crate) token: SecretString,
-    /// When the request that produced it was sent.
-    pub(crate) sent_at: Instant,
-    pub(crate) expires_in: Duration,
-    /// The server's `refresh_in`, which sets the advisory point.
-    pub(crate) refresh_in: Option<Duration>,
-}
-
-/// Fetches new tokens (the two-step flow, or a scripted source in tests).
-pub(crate) trait TokenSource: Send + Sync {
-    /// Fetches a token, giving up at `deadline`.
-    fn fetch(&self, deadline: Instant) -> Result<Fetched, Error>;
-}
-
 /// A cached token and the instants that decide its state.
+///
+/// The mandatory point depends on each caller's own expiry buffer; the
+/// points of the buffer the token was placed with are kept precomputed for
+/// the cached path.
 #[derive(Debug)]
 pub(crate) struct CachedToken {
     pub(crate) token: SecretString,
-    pub(crate) refresh_at: Instant,
-    pub(crate) stale_at: Instant,
+    issued_at: Instant,
     pub(crate) expires_at: Instant,
+    /// `expires_at` as Unix milliseconds (what `wi_get_access_token_with_expiry` reports).
+    pub(crate) expires_at_unix_ms: i64,
+    /// The advisory point before any buffer applies: the server's
+    /// `refresh_in`, or `expires - window` (window jittered at placement).
+    advisory_at: Option<Instant>,
+    placed_buffer: Duration,
+    refresh_at: Instant,
+    stale_at: Instant,
+}
+
+/// A token lent to a caller: the token, how long it stays fresh for that
+/// caller, and its expiry as Unix milliseconds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Lease<'a> {
+    pub(crate) token: &'a str,
+    pub(crate) fresh_for: Duration,
+    pub(crate) expires_at_unix_ms: i64,
 }
 
 impl CachedToken {
@@ -71,25 +75,55 @@ impl CachedToken {
     /// `expires - window`, window = half the lifetime clamped to 60 s..5 min,
     /// less up to a quarter of it at random; if that falls after the mandatory
     /// point, halfway to the mandatory point.
-    fn place(fetched: Fetched, expiry_buffer: Duration) -> CachedToken {
+    fn place(fetched: Fetched, expiry_buffer: Duration, clock: &dyn Clock) -> CachedToken {
         let lifetime = fetched.expires_in;
         let expires_at = fetched.sent_at + lifetime;
-        let buffer = expiry_buffer.min(lifetime / 2);
-        let stale_at = expires_at - buffer;
-        let window = (lifetime / 2).clamp(ADVISORY_MIN, ADVISORY_MAX);
-        let window = window - random_up_to(window / 4);
-        let refresh_at = match fetched.refresh_in {
-            Some(refresh_in) => fetched.sent_at + refresh_in,
-            None => match expires_at.checked_sub(window) {
-                Some(advisory) if advisory >= fetched.sent_at && advisory < stale_at => advisory,
-                _ => fetched.sent_at + (stale_at - fetched.sent_at) / 2,
-            },
+        let advisory_at = match fetched.refresh_in {
+            Some(refresh_in) => Some(fetched.sent_at + refresh_in),
+            None => {
+                let window = (lifetime / 2).clamp(ADVISORY_MIN, ADVISORY_MAX);
+                expires_at.checked_sub(window - random_up_to(window / 4))
+            }
         };
-        CachedToken {
+        let mut token = CachedToken {
             token: fetched.token,
-            refresh_at: refresh_at.min(stale_at),
-            stale_at,
+            issued_at: fetched.sent_at,
             expires_at,
+            expires_at_unix_ms: unix_ms(clock, expires_at),
+            advisory_at,
+            placed_buffer: expiry_buffer,
+            refresh_at: expires_at,
+            stale_at: expires_at,
+        };
+        (token.refresh_at, token.stale_at) = token.compute_points(expiry_buffer);
+        token
+    }
+
+    /// The advisory and mandatory points for a caller whose buffer is `expiry_buffer`.
+    fn points(&self, expiry_buffer: Duration) -> (Instant, Instant) {
+        if expiry_buffer == self.placed_buffer {
+            (self.refresh_at, self.stale_at)
+        } else {
+            self.compute_points(expiry_buffer)
+        }
+    }
+
+    fn compute_points(&self, expiry_buffer: Duration) -> (Instant, Instant) {
+        let lifetime = self.expires_at - self.issued_at;
+        let stale_at = self.expires_at - expiry_buffer.min(lifetime / 2);
+        let halfway = self.issued_at + (stale_at - self.issued_at) / 2;
+        let refresh_at = match self.advisory_at {
+            Some(advisory) if advisory >= self.issued_at && advisory < stale_at => advisory,
+            _ => halfway,
+        };
+        (refresh_at.min(stale_at), stale_at)
+    }
+
+    fn lease(&self, fresh_for: Duration) -> Lease<'_> {
+        Lease {
+            token: self.token.expose(),
+            fresh_for,
+            expires_at_unix_ms: self.expires_at_unix_ms,
         }
     }
 }
@@ -149,21 +183,24 @@ impl TokenCache {
         }
     }
 
-    /// The lock-free read path: `use_token` applied to the token and how long it
-    /// stays fresh, if it is fresh; else `use_token` handed back unused.
-    pub(crate) fn fresh_with<R, F: FnOnce(&str, Duration) -> R>(
+    /// The lock-free read path: `use_token` applied to the token's lease, if
+    /// the token is fresh for a caller whose buffer is `expiry_buffer`; else
+    /// `use_token` handed back unused.
+    pub(crate) fn fresh_with<R, F: FnOnce(Lease<'_>) -> R>(
         &self,
+        expiry_buffer: Duration,
         use_token: F,
     ) -> Result<R, F> {
         let current = self.current.load();
         let now = self.clock.now();
-        match current.as_ref() {
-            Some(token) if now < token.refresh_at => {
+        if let Some(token) = current.as_ref() {
+            let (refresh_at, _) = token.points(expiry_buffer);
+            if now < refresh_at {
                 self.counters.cache_hits.bump();
-                Ok(use_token(token.token.expose(), token.refresh_at - now))
+                return Ok(use_token(token.lease(refresh_at - now)));
             }
-            _ => Err(use_token),
         }
+        Err(use_token)
     }
 
     /// Whether a usable (unexpired) token is cached.
@@ -180,10 +217,7 @@ impl TokenCache {
         self: &Arc<Self>,
         source: &Arc<dyn TokenSource>,
         call: Call,
-    ) -> Result<SecretString, Error> {
-        if let Ok(token) = self.fresh_with(|token: &str, _| SecretString::from(token)) {
-            return Ok(token);
-        }
+    ) -> Result<Arc<CachedToken>, Error> {
         let mut state = self.state.lock();
         let mut counted_miss = false;
         loop {
@@ -196,14 +230,18 @@ impl TokenCache {
                 // Past its real expiry (or never there): wipe it.
                 self.current.store(None);
             }
+            let (refresh_at, stale_at) = match &current {
+                Some(token) => token.points(call.expiry_buffer),
+                None => (now, now),
+            };
             match current {
-                Some(token) if now < token.refresh_at => {
+                Some(token) if now < refresh_at => {
                     if !counted_miss {
                         self.counters.cache_hits.bump();
                     }
-                    return Ok(token.token.clone());
+                    return Ok(token);
                 }
-                Some(token) if now < token.stale_at => {
+                Some(token) if now < stale_at => {
                     let backing_off = state.backoff_until.is_some_and(|until| now < until);
                     let mut note = None;
                     if state.live_flight().is_none() && !backing_off {
@@ -214,18 +252,18 @@ impl TokenCache {
                     }
                     drop(state);
                     emit(note);
-                    return Ok(token.token.clone());
+                    return Ok(token);
                 }
                 Some(token) => {
                     if state.backoff_until.is_some_and(|until| now < until) {
                         bump(&self.counters.stale_served);
-                        return Ok(token.token.clone());
+                        return Ok(token);
                     }
                     if let Some(flight) = state.live_flight() {
                         if !self.wait(&mut state, flight, call.deadline) {
                             // Our own deadline came first; the token is still valid.
                             bump(&self.counters.stale_served);
-                            return Ok(token.token.clone());
+                            return Ok(token);
                         }
                         continue;
                     }
@@ -233,7 +271,7 @@ impl TokenCache {
                         Ok(fresh) => Ok(fresh),
                         Err(_) if self.clock.now() < token.expires_at => {
                             bump(&self.counters.stale_served);
-                            Ok(token.token.clone())
+                            Ok(token)
                         }
                         Err(error) => Err(error),
                     };
@@ -264,17 +302,55 @@ impl TokenCache {
         self: &Arc<Self>,
         source: &Arc<dyn TokenSource>,
         call: Call,
-    ) -> Result<SecretString, Error> {
+    ) -> Result<Arc<CachedToken>, Error> {
         let mut state = self.state.lock();
         if let Some(flight) = state.live_flight() {
             self.join(&mut state, flight, call.deadline)?;
             if let Some(token) = self.current.load_full() {
                 if self.clock.now() < token.expires_at {
-                    return Ok(token.token.clone());
+                    return Ok(token);
                 }
             }
         }
         self.lead(&mut state, source.as_ref(), call)
+    }
+
+    /// A valid token without waiting on the network: the token if it is
+    /// fresh or advisory for this caller (starting the one background refresh
+    /// an advisory token calls for), or while a failing refresh backs off;
+    /// `None` when the caller would have to wait.
+    pub(crate) fn peek(
+        self: &Arc<Self>,
+        source: &Arc<dyn TokenSource>,
+        call: Call,
+    ) -> Option<Arc<CachedToken>> {
+        let token = self.current.load_full()?;
+        let now = self.clock.now();
+        let (refresh_at, stale_at) = token.points(call.expiry_buffer);
+        if now < refresh_at {
+            self.counters.cache_hits.bump();
+            return Some(token);
+        }
+        if now >= token.expires_at {
+            return None;
+        }
+        let mut state = self.state.lock();
+        let backing_off = state.backoff_until.is_some_and(|until| now < until);
+        if now >= stale_at {
+            if backing_off {
+                bump(&self.counters.stale_served);
+                return Some(token);
+            }
+            return None;
+        }
+        let mut note = None;
+        if state.live_flight().is_none() && !backing_off {
+            note = self.start_background(&mut state, source.clone(), call);
+        }
+        self.counters.cache_hits.bump();
+        drop(state);
+        emit(note);
+        Some(token)
     }
 
     /// Drops the cached token if it is still `rejected`; returns whether it was.
@@ -337,7 +413,8 @@ impl TokenCache {
     /// Waits for `flight` to finish; false if `deadline` came first.
     fn wait(&self, state: &mut MutexGuard<'_, State>, flight: Flight, deadline: Instant) -> bool {
         while state.flight == Some(flight) {
-            if self.flight_done.wait_until(state, deadline).timed_out() {
+            let remaining = deadline.saturating_duration_since(self.clock.now());
+            if self.flight_done.wait_for(state, remaining).timed_out() {
                 return state.flight != Some(flight);
             }
         }
@@ -361,7 +438,7 @@ impl TokenCache {
         state: &mut MutexGuard<'_, State>,
         source: &dyn TokenSource,
         call: Call,
-    ) -> Result<SecretString, Error> {
+    ) -> Result<Arc<CachedToken>, Error> {
         let flight = self.begin(state);
         let result = MutexGuard::unlocked(state, || run_source(source, call.deadline));
         let (outcome, note) = self.finish(state, flight, result, call);
@@ -405,7 +482,7 @@ impl TokenCache {
         flight: Flight,
         result: Result<Fetched, Error>,
         call: Call,
-    ) -> (Result<SecretString, Error>, Note) {
+    ) -> (Result<Arc<CachedToken>, Error>, Note) {
         if state.flight == Some(flight) {
             state.flight = None;
         }
@@ -422,16 +499,19 @@ impl TokenCache {
         });
         let outcome = match result {
             Ok(fetched) => {
-                let cached = CachedToken::place(fetched, call.expiry_buffer);
-                let token = cached.token.clone();
-                self.current.store(Some(Arc::new(cached)));
+                let cached = Arc::new(CachedToken::place(
+                    fetched,
+                    call.expiry_buffer,
+                    self.clock.as_ref(),
+                ));
+                self.current.store(Some(cached.clone()));
                 state.backoff_until = None;
                 state.remembered = None;
                 state.warned = false;
                 state.finished = Some((flight.id, None));
                 bump(&self.counters.refreshes_succeeded);
                 (
-                    Ok(token),
+                    Ok(cached),
                     Some((Level::Info, "access token refreshed".into())),
                 )
             }

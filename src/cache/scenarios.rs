@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use super::{Call, Fetched, TokenCache, TokenSource};
-use crate::clock::{Clock, FakeClock};
+use crate::clock::{Clock, ManualClock};
 use crate::error::{Error, Operation};
 use crate::secret::SecretString;
 
@@ -29,7 +29,7 @@ enum Scripted {
 }
 
 struct ScriptedSource {
-    clock: Arc<FakeClock>,
+    clock: Arc<ManualClock>,
     script: Mutex<VecDeque<Scripted>>,
     fetches: AtomicUsize,
     served: AtomicUsize,
@@ -89,17 +89,21 @@ impl TokenSource for ScriptedSource {
 
 struct Scenario {
     name: String,
-    clock: Arc<FakeClock>,
+    clock: Arc<ManualClock>,
     cache: Arc<TokenCache>,
     source: Arc<ScriptedSource>,
     spawned: Option<JoinHandle<Result<SecretString, Error>>>,
 }
 
-fn call(deadline_ms: u64) -> Call {
+fn call(clock: &ManualClock, deadline_ms: u64) -> Call {
     Call {
         expiry_buffer: Duration::from_secs(60),
-        deadline: Instant::now() + Duration::from_millis(deadline_ms),
+        deadline: clock.now() + Duration::from_millis(deadline_ms),
     }
+}
+
+fn token_of(result: Result<Arc<super::CachedToken>, Error>) -> Result<SecretString, Error> {
+    result.map(|cached| cached.token.clone())
 }
 
 fn option(words: &[&str], name: &str) -> Option<u64> {
@@ -111,7 +115,7 @@ fn option(words: &[&str], name: &str) -> Option<u64> {
 
 impl Scenario {
     fn new(name: &str) -> Self {
-        let clock = Arc::new(FakeClock::new());
+        let clock = Arc::new(ManualClock::new());
         Scenario {
             name: name.to_owned(),
             cache: Arc::new(TokenCache::new(clock.clone())),
@@ -200,11 +204,12 @@ impl Scenario {
                 .advance(Duration::from_secs(words[1].parse().unwrap())),
             "call" | "force" => {
                 let before = self.source.fetches.load(Ordering::SeqCst);
-                let got = if words[0] == "call" {
-                    self.cache.get(&self.source(), call(deadline_ms))
+                let call = call(&self.clock, deadline_ms);
+                let got = token_of(if words[0] == "call" {
+                    self.cache.get(&self.source(), call)
                 } else {
-                    self.cache.force_refresh(&self.source(), call(deadline_ms))
-                };
+                    self.cache.force_refresh(&self.source(), call)
+                });
                 let after_call = self.source.fetches.load(Ordering::SeqCst);
                 self.check_result(line, &got, expect[0]);
                 self.check_contact(line, before, after_call, expect[1]);
@@ -217,9 +222,10 @@ impl Scenario {
                     .map(|_| {
                         let (cache, source, barrier) =
                             (self.cache.clone(), self.source(), barrier.clone());
+                        let call = call(&self.clock, 5_000);
                         std::thread::spawn(move || {
                             barrier.wait();
-                            cache.get(&source, call(5_000))
+                            token_of(cache.get(&source, call))
                         })
                     })
                     .collect();
@@ -237,7 +243,10 @@ impl Scenario {
             }
             "spawn" => {
                 let (cache, source) = (self.cache.clone(), self.source());
-                self.spawned = Some(std::thread::spawn(move || cache.get(&source, call(5_000))));
+                let call = call(&self.clock, 5_000);
+                self.spawned = Some(std::thread::spawn(move || {
+                    token_of(cache.get(&source, call))
+                }));
                 // Let it take the lead before the next step.
                 let start = Instant::now();
                 while !self.cache.is_refreshing() {

@@ -372,7 +372,10 @@ mod tests {
         let raw = client_into_raw(wi_client { client });
         // SAFETY: `raw` is live until the one `client_free`.
         unsafe {
-            assert_eq!(client_ref(raw).unwrap().client.config().client_id(), "miri");
+            assert_eq!(
+                client_ref(raw).unwrap().client.config().client_id(),
+                Some("miri")
+            );
             assert!(client_ref(std::ptr::null()).is_err());
             client_free(raw);
             client_free(std::ptr::null_mut());

@@ -4,7 +4,7 @@ use std::ffi::c_char;
 
 use zeroize::Zeroizing;
 
-use crate::client::{Client, ExchangeParams};
+use crate::client::Client;
 use crate::config::ConfigBuilder;
 use crate::error::Error;
 use crate::ffi::boundary::{
@@ -13,6 +13,7 @@ use crate::ffi::boundary::{
 };
 use crate::ffi::error::{wi_error, wi_status};
 use crate::ffi::options::wi_options;
+use crate::protocol::ExchangeParams;
 
 /// A workload-identity client (Rust: `wi_client` holding a
 /// `workload_identity::Client`, shared as an `Arc`).
@@ -21,7 +22,9 @@ use crate::ffi::options::wi_options;
 /// `const wi_client *` at once. Clients with the same identity (client id,
 /// secret, endpoints, lane) share one token cache and one in-flight refresh.
 ///
-/// Methods: `wi_client_new`, `wi_get_access_token`, `wi_exchange_token`,
+/// Methods: `wi_client_new`, `wi_get_access_token`,
+/// `wi_get_access_token_with_expiry`, `wi_peek_access_token`,
+/// `wi_get_access_token_lease`, `wi_get_access_token_into`, `wi_exchange_token`,
 /// `wi_get_integration_credential`, `wi_get_project_env_vars`,
 /// `wi_invalidate_token`, `wi_force_refresh`, `wi_client_stats`, `wi_client_free`.
 pub struct wi_client {
@@ -140,9 +143,69 @@ pub unsafe extern "C" fn wi_get_access_token(
     with_client(client, out_error, |client| {
         let slot = out_arg(out_token, "out_token")?;
         let client = client.get()?;
-        *slot = client.access_token_lease(|token: &str, _| string_into_raw(token))?;
+        *slot = client.access_token_lease(|lease| string_into_raw(lease.token))?;
         Ok(())
     })
+}
+
+/// Gets the access token with its expiry: the time the request that obtained
+/// it was sent plus its `expires_in`, as Unix milliseconds. Otherwise as
+/// `wi_get_access_token`.
+///
+/// `out_expires_at_unix_ms` is required. On success `*out_token` receives the
+/// token, owned by the caller and freed with `wi_free_string`, and
+/// `*out_expires_at_unix_ms` its expiry. On failure (statuses as for
+/// `wi_get_access_token`; `WI_STATUS_INVALID_ARGUMENT` for a NULL argument)
+/// `*out_token` is NULL, `*out_expires_at_unix_ms` is 0, and `*out_error` (if
+/// not NULL) receives a `wi_error`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn wi_get_access_token_with_expiry(
+    client: *const wi_client,
+    out_token: *mut *mut c_char,
+    out_expires_at_unix_ms: *mut i64,
+    out_error: *mut *mut wi_error,
+) -> wi_status {
+    with_client(client, out_error, |client| {
+        let slot = out_arg(out_token, "out_token")?;
+        let expires = out_struct_arg(out_expires_at_unix_ms, "out_expires_at_unix_ms")?;
+        *expires = 0;
+        let client = client.get()?;
+        let (token, expires_at) = client
+            .access_token_lease(|lease| (string_into_raw(lease.token), lease.expires_at_unix_ms))?;
+        *slot = token;
+        *expires = expires_at;
+        Ok(())
+    })
+}
+
+/// Returns a valid cached access token without ever waiting on the network.
+///
+/// Returns true with `*out_token` set to a token owned by the caller (freed
+/// with `wi_free_string`) when one is cached and may be handed out now (fresh,
+/// or in the window where the library refreshes it in the background: this
+/// call then starts that refresh and returns at once). Returns false with
+/// `*out_token` NULL when the caller must call `wi_get_access_token` instead:
+/// nothing cached, past the point where callers wait for a refresh, `flow`
+/// `none`, or a NULL `client` or `out_token` (nothing is written through a
+/// NULL `out_token`). Never blocks on I/O. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn wi_peek_access_token(
+    client: *const wi_client,
+    out_token: *mut *mut c_char,
+) -> bool {
+    let mut found = false;
+    with_client(client, std::ptr::null_mut(), |client| {
+        let slot = out_arg(out_token, "out_token")?;
+        if let Some(token) = client
+            .get()?
+            .peek_access_token_with(|lease| string_into_raw(lease.token))
+        {
+            *slot = token;
+            found = true;
+        }
+        Ok(())
+    });
+    found
 }
 
 /// Longest lease handed out: bounds how late a binding's local copy notices an
@@ -169,9 +232,9 @@ pub unsafe extern "C" fn wi_get_access_token_lease(
         *lease = 0;
         let slot = out_arg(out_token, "out_token")?;
         let client = client.get()?;
-        let (token, lease_ms) = client.access_token_lease(|token: &str, fresh_for| {
-            let lease_ms = fresh_for.as_millis().min(u128::from(MAX_LEASE_MS)) as u32;
-            (string_into_raw(token), lease_ms)
+        let (token, lease_ms) = client.access_token_lease(|lease| {
+            let lease_ms = lease.fresh_for.as_millis().min(u128::from(MAX_LEASE_MS)) as u32;
+            (string_into_raw(lease.token), lease_ms)
         })?;
         *slot = token;
         *lease = lease_ms;
@@ -204,7 +267,8 @@ pub unsafe extern "C" fn wi_get_access_token_into(
             *first = 0;
         }
         let client = client.get()?;
-        client.access_token_lease(|token: &str, _| {
+        client.access_token_lease(|lease| {
+            let token = lease.token;
             *length = token.len();
             if token.len() < buffer.len() {
                 buffer[..token.len()].copy_from_slice(token.as_bytes());

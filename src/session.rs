@@ -1,0 +1,135 @@
+//! A client's session with its servers: what every request needs (the
+//! configuration, the HTTP transport, client authentication, the identity's
+//! clock, counters and retry budget) and the retry loop that sends it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::client_auth::ClientAuthenticator;
+use crate::config::{display_url, Config};
+use crate::error::{Error, Operation};
+use crate::identity::Identity;
+use crate::log::{log, Level};
+use crate::protocol::{self, TokenResponse};
+use crate::retry::backoff;
+use crate::stats::bump;
+use crate::transport::{HttpRequest, HttpResponse, Payload, Transport};
+
+/// Shared by a client and its token source. Thread-safe.
+pub(crate) struct Session {
+    pub(crate) config: Config,
+    pub(crate) transport: Transport,
+    pub(crate) auth: ClientAuthenticator,
+    pub(crate) identity: Arc<Identity>,
+}
+
+/// A response with the instant its request was sent (token lifetimes count from there).
+pub(crate) struct Sent<T> {
+    pub(crate) value: T,
+    pub(crate) sent_at: Instant,
+}
+
+impl Session {
+    /// The current instant of the identity's clock.
+    pub(crate) fn now(&self) -> Instant {
+        self.config.clock.now()
+    }
+
+    /// The deadline of a call starting now.
+    pub(crate) fn deadline(&self) -> Instant {
+        self.now() + self.config.deadline
+    }
+
+    /// Sends `request`, retrying transient failures with backoff while the
+    /// retry budget and `deadline` allow. `parse` classifies each response.
+    pub(crate) fn send<T>(
+        &self,
+        operation: Operation,
+        request: &HttpRequest<'_>,
+        deadline: Instant,
+        parse: impl Fn(&HttpResponse) -> Result<T, Error>,
+    ) -> Result<Sent<T>, Error> {
+        let clock = &self.config.clock;
+        let counters = &self.identity.cache.counters;
+        let mut retry = 0;
+        loop {
+            let sent_at = clock.now();
+            let remaining = deadline.saturating_duration_since(sent_at);
+            if remaining.is_zero() {
+                return Err(Error::new(
+                    operation,
+                    "deadline reached before the request could be sent",
+                )
+                .retryable(true));
+            }
+            bump(&counters.server_requests);
+            log(Level::Debug, || {
+                format!("{operation:?}: request to {}", display_url(request.url))
+            });
+            let result = match self.transport.send(request, remaining) {
+                Ok(response) => parse(&response)
+                    .map(|value| Sent { value, sent_at })
+                    .map_err(|error| error.with_retry_after(response.retry_after)),
+                Err(failure) => {
+                    Err(Error::new(operation, failure.message).retryable(failure.retryable))
+                }
+            };
+            let error = match result {
+                Ok(done) => return Ok(done),
+                Err(error) => error,
+            };
+            if !error.is_retryable() || retry >= self.config.max_retries {
+                return Err(error);
+            }
+            let wait = backoff(retry, error.retry_after());
+            let now = clock.now();
+            if now + wait >= deadline || !self.identity.retry_budget.try_take(now) {
+                return Err(error);
+            }
+            bump(&counters.retries);
+            log(Level::Debug, || {
+                format!(
+                    "{operation:?}: retrying in {} ms after: {error}",
+                    wait.as_millis()
+                )
+            });
+            clock.sleep(wait);
+            retry += 1;
+        }
+    }
+
+    /// POSTs a token-endpoint form (`authorization` is the whole header value,
+    /// from client authentication) and parses the token response.
+    pub(crate) fn token_request(
+        &self,
+        operation: Operation,
+        url: &str,
+        body: &[u8],
+        authorization: Option<&str>,
+        deadline: Instant,
+    ) -> Result<Sent<TokenResponse>, Error> {
+        let request = HttpRequest {
+            url,
+            payload: Payload::Form(body),
+            authorization,
+        };
+        self.send(operation, &request, deadline, |response| {
+            protocol::parse_token_response(response.status, &response.body, operation)
+        })
+    }
+
+    /// The token endpoint.
+    pub(crate) fn token_endpoint(&self) -> Result<String, Error> {
+        self.config.token_endpoint.clone().ok_or_else(|| {
+            Error::configuration("no token_endpoint is configured (option token_endpoint)")
+        })
+    }
+
+    /// Where general exchanges go: the access-token endpoint, else the token endpoint.
+    pub(crate) fn exchange_endpoint(&self) -> Result<String, Error> {
+        match &self.config.access_token_endpoint {
+            Some(url) => Ok(url.clone()),
+            None => self.token_endpoint(),
+        }
+    }
+}
