@@ -79,7 +79,7 @@ typedef uint32_t wi_status;
  * secret, endpoints, lane) share one token cache and one in-flight refresh.
  *
  * Methods: `wi_client_new`, `wi_get_access_token`,
- * `wi_get_access_token_with_expiry`, `wi_peek_access_token`,
+ * `wi_get_access_token_with_expiry`, `wi_peek_access_token`, `wi_peek_access_token_lease`,
  * `wi_get_access_token_lease`, `wi_get_access_token_into`, `wi_exchange_token`,
  * `wi_get_integration_credential`, `wi_get_project_env_vars`,
  * `wi_invalidate_token`, `wi_force_refresh`, `wi_client_stats`, `wi_client_free`.
@@ -299,6 +299,17 @@ wi_status wi_get_access_token_with_expiry(const struct wi_client *client, char *
  * NULL `out_token`). Never blocks on I/O. Thread-safe.
  */
 bool wi_peek_access_token(const struct wi_client *client, char **out_token);
+
+/**
+ * Like `wi_peek_access_token`, plus the lease of `wi_get_access_token_lease`:
+ * `*out_lease_ms` (required; 0 on false) receives how many milliseconds the
+ * caller may keep reusing the token without calling again. For bindings
+ * whose caller has a cancellation context (Go's `ctx`): they answer from
+ * here without a thread, and go to the network only when this returns
+ * false. Ownership and NULL handling as for `wi_peek_access_token`; a NULL
+ * `out_lease_ms` gives false. Thread-safe.
+ */
+bool wi_peek_access_token_lease(const struct wi_client *client, char **out_token, uint32_t *out_lease_ms);
 
 /**
  * Gets the access token like `wi_get_access_token`, plus a lease: how many

@@ -5,9 +5,9 @@ mod common;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use common::{client, server, settings, status_fault};
+use common::{client, client_with_clock, server, settings, status_fault};
 use wi_devserver::{Fault, FaultKind};
-use workload_identity::{Client, ErrorKind};
+use workload_identity::{Client, ErrorKind, ManualClock};
 
 #[test]
 fn second_call_is_served_from_the_cache() {
@@ -64,11 +64,12 @@ fn another_identity_never_gets_the_token() {
 fn short_lifetime_is_used_for_half_its_life_then_refreshed() {
     let server = server();
     server.set_ttl(2);
-    let client = client(&server, &[]);
+    let clock = Arc::new(ManualClock::new());
+    let client = client_with_clock(&server, &[], clock.clone());
     let first = client.access_token().unwrap();
     // Lifetime 2 s, buffer 60 s: handed out for the first second (refresh ahead
     // from 0.5 s), never after.
-    std::thread::sleep(Duration::from_millis(1_200));
+    clock.advance(Duration::from_millis(1_200));
     let second = client.access_token().unwrap();
     assert_ne!(first, second);
     assert_eq!(server.request_count("/oauth/token"), 2);
@@ -78,9 +79,10 @@ fn short_lifetime_is_used_for_half_its_life_then_refreshed() {
 fn expiry_buffer_zero_uses_the_whole_lifetime_until_the_advisory_point() {
     let server = server();
     server.set_ttl(3);
-    let client = client(&server, &[("expiry_buffer_s", "0")]);
+    let clock = Arc::new(ManualClock::new());
+    let client = client_with_clock(&server, &[("expiry_buffer_s", "0")], clock.clone());
     let first = client.access_token().unwrap();
-    std::thread::sleep(Duration::from_millis(3_100));
+    clock.advance(Duration::from_millis(3_100));
     let second = client.access_token().unwrap();
     assert_ne!(first, second, "an expired token is never handed out");
 }

@@ -25,7 +25,7 @@ func BenchmarkAccessTokenCached(b *testing.B) {
 	}
 }
 
-// The same with a cancellable context (a warm cache still takes the direct path).
+// The same with a cancellable context (a cached token is still served on the calling goroutine).
 func BenchmarkAccessTokenCachedCancellableContext(b *testing.B) {
 	c := newClient(b, devserver.Start(b))
 	ctx, cancel := context.WithCancel(context.Background())

@@ -16,11 +16,11 @@ type result[T any] struct {
 
 // call runs fn on c's native client while holding a reference to it.
 //
-// fn runs on the calling goroutine when direct is true or ctx can never end
-// (ctx.Done() == nil). Otherwise it runs on a new goroutine and call returns
+// fn runs on the calling goroutine when ctx can never end (ctx.Done() ==
+// nil). Otherwise it runs on a new goroutine and call returns
 // ctx.Err() as soon as ctx ends; fn then finishes in the background, frees what
 // it got (fn returns Go values only) and releases the client.
-func call[T any](ctx context.Context, c *Client, direct bool, fn func(*C.wi_client) (T, error)) (T, error) {
+func call[T any](ctx context.Context, c *Client, fn func(*C.wi_client) (T, error)) (T, error) {
 	var zero T
 	if ctx == nil {
 		return zero, invalidArgument("nil context.Context")
@@ -28,7 +28,7 @@ func call[T any](ctx context.Context, c *Client, direct bool, fn func(*C.wi_clie
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-	if direct || ctx.Done() == nil {
+	if ctx.Done() == nil {
 		return callNow(c, fn)
 	}
 	if c == nil || c.handle == nil || !c.handle.acquire() {
@@ -52,6 +52,20 @@ func call[T any](ctx context.Context, c *Client, direct bool, fn func(*C.wi_clie
 			return zero, ctx.Err()
 		}
 	}
+}
+
+// callNowOK is callNow for a probe that reports "not now" instead of an
+// error; a closed or nil client is "not now" too (the caller's next call
+// reports it).
+func callNowOK[T any](c *Client, fn func(*C.wi_client) (T, bool)) (T, bool) {
+	var zero T
+	if c == nil || c.handle == nil || !c.handle.acquire() {
+		return zero, false
+	}
+	defer c.handle.release()
+	value, ok := fn(c.handle.ptr)
+	runtime.KeepAlive(c)
+	return value, ok
 }
 
 // callNow runs fn on the calling goroutine (calls that never wait on the network).

@@ -20,9 +20,6 @@ import (
 type Client struct {
 	handle  *handle
 	cleanup runtime.Cleanup
-	// warm is set while the last AccessToken or ForceRefresh returned a token,
-	// so that the next AccessToken is most likely a cache hit (see AccessToken).
-	warm atomic.Bool
 	// lease is the token the library lets this client reuse without a call
 	// until lease.until (at most 1 s, never past the library's refresh point).
 	lease     atomic.Pointer[lease]

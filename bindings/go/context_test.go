@@ -91,3 +91,24 @@ func TestContextAlreadyCancelled(t *testing.T) {
 		t.Fatalf("a cancelled context sent %d requests", n)
 	}
 }
+
+// A warm client whose token another client of the same identity invalidated
+// must still honour ctx: the refresh it would wait for is slow.
+func TestContextWarmClientAfterInvalidation(t *testing.T) {
+	s := devserver.Start(t)
+	a := newClient(t, s)
+	b := newClient(t, s)
+	token, err := b.AccessToken(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.InvalidateToken(token); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond) // b's local lease (at most 1 s) runs out
+	s.Fault(t, map[string]any{"path": "/oauth/token", "delay_ms": slowDelay.Milliseconds()})
+	requireEndsEarly(t, func(ctx context.Context) error {
+		_, err := b.AccessToken(ctx)
+		return err
+	})
+}

@@ -53,7 +53,7 @@ func (c *Client) ExchangeToken(ctx context.Context, request ExchangeRequest) (st
 			return "", err
 		}
 	}
-	return call(ctx, c, false, func(native *C.wi_client) (string, error) {
+	return call(ctx, c, func(native *C.wi_client) (string, error) {
 		params := (*C.wi_exchange_params)(C.calloc(1, C.sizeof_wi_exchange_params))
 		if params == nil {
 			return "", &Error{Status: StatusInternal, Message: "exchange parameters: out of memory"}

@@ -26,7 +26,7 @@ func (c *Client) IntegrationCredential(ctx context.Context, name string) (string
 	if err := checkString("integration name", name); err != nil {
 		return "", err
 	}
-	return call(ctx, c, false, func(native *C.wi_client) (string, error) {
+	return call(ctx, c, func(native *C.wi_client) (string, error) {
 		cname := newCString(name)
 		defer freeCString(cname)
 		return takeString(C.wi_go_integration_credential(native, cname))
@@ -38,7 +38,7 @@ func (c *Client) IntegrationCredential(ctx context.Context, name string) (string
 //
 // Errors as for IntegrationCredential.
 func (c *Client) ProjectEnvVars(ctx context.Context) ([]EnvVar, error) {
-	return call(ctx, c, false, func(native *C.wi_client) ([]EnvVar, error) {
+	return call(ctx, c, func(native *C.wi_client) ([]EnvVar, error) {
 		raw, err := takeBytes(C.wi_go_project_env_vars(native))
 		if err != nil {
 			return nil, err

@@ -56,6 +56,13 @@ func takeString(r C.wi_go_string_result) (string, error) {
 	return value, nil
 }
 
+// takeOwnedString copies a string the library handed over and frees it.
+func takeOwnedString(value *C.char) string {
+	copied := C.GoString(value)
+	C.wi_free_string(value)
+	return copied
+}
+
 // takeBytes is takeString for a result parsed and wiped by the caller.
 func takeBytes(r C.wi_go_string_result) ([]byte, error) {
 	if r.status != C.WI_STATUS_OK {

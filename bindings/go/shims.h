@@ -28,6 +28,34 @@ static inline wi_go_lease_result wi_go_access_token_lease(const wi_client *clien
   return r;
 }
 
+/* wi_peek_access_token_lease: a token without waiting on the network, or
+ * value NULL when the caller must go to the network. */
+typedef struct wi_go_peek_result {
+  char *value;
+  uint32_t lease_ms;
+} wi_go_peek_result;
+
+static inline wi_go_peek_result wi_go_peek_access_token_lease(const wi_client *client) {
+  wi_go_peek_result r = {0, 0};
+  if (!wi_peek_access_token_lease(client, &r.value, &r.lease_ms)) {
+    r.value = 0;
+  }
+  return r;
+}
+
+/* wi_get_access_token_with_expiry: the token and its expiry (Unix ms). */
+typedef struct wi_go_expiry_result {
+  wi_go_string_result outcome;
+  int64_t expires_at_unix_ms;
+} wi_go_expiry_result;
+
+static inline wi_go_expiry_result wi_go_access_token_with_expiry(const wi_client *client) {
+  wi_go_expiry_result r = {{0, 0, 0}, 0};
+  r.outcome.status = wi_get_access_token_with_expiry(client, &r.outcome.value,
+                                                     &r.expires_at_unix_ms, &r.outcome.error);
+  return r;
+}
+
 static inline wi_go_string_result wi_go_force_refresh(const wi_client *client) {
   wi_go_string_result r = {0, 0, 0};
   r.status = wi_force_refresh(client, &r.value, &r.error);

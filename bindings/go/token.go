@@ -9,19 +9,18 @@ import (
 )
 
 // AccessToken returns the access token: from the cache, or through the
-// two-step flow (client credentials for an ID token, then an RFC 8693
-// exchange). Concurrent callers share one refresh.
+// client's flow (by default the Coze two-step flow). Concurrent callers share
+// one refresh.
 //
-// Context: when the previous AccessToken or ForceRefresh on this client
-// returned a token, the cache is warm and the call is made directly on the
-// calling goroutine (a cache hit takes well under a microsecond and spawns
-// nothing); the library refreshes ahead of expiry in the background, so such a
-// call waits on the network only if the token was dropped or ran out since
-// (e.g. another client of the same identity invalidated it), and then ignores
-// ctx, bounded by the client's deadline. Otherwise ctx is honoured as
-// described in the package documentation.
+// Context: a token the library can hand out without waiting on the network
+// (asked through wi_peek_access_token_lease on the calling goroutine: a cache
+// hit takes well under a microsecond and spawns nothing) is returned whatever
+// ctx; otherwise the network call runs on its own goroutine and ctx is
+// honoured as described in the package documentation: when ctx ends first,
+// AccessToken returns ctx.Err() at once.
 //
-// Errors: ErrTokenRetrieval (step 1), ErrTokenExchange (step 2), ErrClosed, ctx.Err().
+// Errors: ErrTokenRetrieval, ErrTokenExchange, ErrConfiguration (flow none),
+// ErrClosed, ctx.Err().
 //
 // A token the library leased to this client (see wi_get_access_token_lease)
 // is returned without a native call while the lease runs (at most a second).
@@ -32,16 +31,40 @@ func (c *Client) AccessToken(ctx context.Context) (string, error) {
 			return l.token, nil
 		}
 	}
-	warm := c != nil && c.warm.Load()
-	got, err := call(ctx, c, warm, accessTokenLease)
-	c.noteOutcome(err)
+	if ctx == nil {
+		return "", invalidArgument("nil context.Context")
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if got, ok := callNowOK(c, peekAccessToken); ok {
+		c.keepLease(got)
+		return got.token, nil
+	}
+	got, err := call(ctx, c, accessTokenLease)
 	if err != nil {
 		return "", err
 	}
+	c.keepLease(got)
+	return got.token, nil
+}
+
+// AccessTokenWithExpiry returns the access token and its expiry: the time the
+// request that obtained it was sent plus its expires_in. Context and errors as
+// for AccessToken (it always asks the library, never the local lease).
+func (c *Client) AccessTokenWithExpiry(ctx context.Context) (string, time.Time, error) {
+	got, err := call(ctx, c, accessTokenWithExpiry)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return got.token, time.UnixMilli(got.expiresAtUnixMs), nil
+}
+
+// keepLease keeps a leased token for local reuse while its lease runs.
+func (c *Client) keepLease(got leased) {
 	if got.leaseMs > 0 && !c.handle.isClosed() {
 		c.lease.Store(&lease{got.token, time.Now().Add(time.Duration(got.leaseMs) * time.Millisecond)})
 	}
-	return got.token, nil
 }
 
 // ForceRefresh fetches a new access token now, whatever the cache holds
@@ -53,26 +76,34 @@ func (c *Client) ForceRefresh(ctx context.Context) (string, error) {
 	if c != nil {
 		c.lease.Store(nil)
 	}
-	token, err := call(ctx, c, false, forceRefresh)
-	c.noteOutcome(err)
-	return token, err
-}
-
-// noteOutcome updates the warm hint after AccessToken or ForceRefresh: a token
-// makes it warm, a library failure cold; a call cut short by its context, or
-// refused as closed, tells nothing.
-func (c *Client) noteOutcome(err error) {
-	if err == nil {
-		c.warm.Store(true)
-	} else if _, failed := err.(*Error); failed && c != nil { // never wrapped here
-		c.warm.Store(false)
-	}
+	return call(ctx, c, forceRefresh)
 }
 
 // leased is a token and the lease the library granted with it.
 type leased struct {
 	token   string
 	leaseMs uint32
+}
+
+// peekAccessToken never waits on the network: ok false means "go to the network".
+func peekAccessToken(native *C.wi_client) (leased, bool) {
+	r := C.wi_go_peek_access_token_lease(native)
+	if r.value == nil {
+		return leased{}, false
+	}
+	return leased{takeOwnedString(r.value), uint32(r.lease_ms)}, true
+}
+
+// expiring is a token and its expiry as Unix milliseconds.
+type expiring struct {
+	token           string
+	expiresAtUnixMs int64
+}
+
+func accessTokenWithExpiry(native *C.wi_client) (expiring, error) {
+	r := C.wi_go_access_token_with_expiry(native)
+	token, err := takeString(r.outcome)
+	return expiring{token, int64(r.expires_at_unix_ms)}, err
 }
 
 func accessTokenLease(native *C.wi_client) (leased, error) {
@@ -97,7 +128,6 @@ func (c *Client) InvalidateToken(rejectedToken string) error {
 	_, err := callNow(c, func(native *C.wi_client) (struct{}, error) {
 		token := newCString(rejectedToken)
 		defer freeCString(token)
-		c.warm.Store(false)
 		c.lease.Store(nil)
 		var cerr *C.wi_error
 		if status := C.wi_invalidate_token(native, token, &cerr); status != C.WI_STATUS_OK {

@@ -23,7 +23,7 @@ use crate::protocol::ExchangeParams;
 /// secret, endpoints, lane) share one token cache and one in-flight refresh.
 ///
 /// Methods: `wi_client_new`, `wi_get_access_token`,
-/// `wi_get_access_token_with_expiry`, `wi_peek_access_token`,
+/// `wi_get_access_token_with_expiry`, `wi_peek_access_token`, `wi_peek_access_token_lease`,
 /// `wi_get_access_token_lease`, `wi_get_access_token_into`, `wi_exchange_token`,
 /// `wi_get_integration_credential`, `wi_get_project_env_vars`,
 /// `wi_invalidate_token`, `wi_force_refresh`, `wi_client_stats`, `wi_client_free`.
@@ -193,14 +193,50 @@ pub unsafe extern "C" fn wi_peek_access_token(
     client: *const wi_client,
     out_token: *mut *mut c_char,
 ) -> bool {
+    peek(client, out_token, std::ptr::null_mut())
+}
+
+/// Like `wi_peek_access_token`, plus the lease of `wi_get_access_token_lease`:
+/// `*out_lease_ms` (required; 0 on false) receives how many milliseconds the
+/// caller may keep reusing the token without calling again. For bindings
+/// whose caller has a cancellation context (Go's `ctx`): they answer from
+/// here without a thread, and go to the network only when this returns
+/// false. Ownership and NULL handling as for `wi_peek_access_token`; a NULL
+/// `out_lease_ms` gives false. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn wi_peek_access_token_lease(
+    client: *const wi_client,
+    out_token: *mut *mut c_char,
+    out_lease_ms: *mut u32,
+) -> bool {
+    if out_lease_ms.is_null() {
+        if let Some(slot) = out_token.as_mut() {
+            *slot = std::ptr::null_mut();
+        }
+        return false;
+    }
+    peek(client, out_token, out_lease_ms)
+}
+
+/// The body of the two peek functions; `out_lease_ms` may be NULL.
+unsafe fn peek(
+    client: *const wi_client,
+    out_token: *mut *mut c_char,
+    out_lease_ms: *mut u32,
+) -> bool {
     let mut found = false;
     with_client(client, std::ptr::null_mut(), |client| {
+        if let Some(lease) = out_lease_ms.as_mut() {
+            *lease = 0;
+        }
         let slot = out_arg(out_token, "out_token")?;
-        if let Some(token) = client
-            .get()?
-            .peek_access_token_with(|lease| string_into_raw(lease.token))
-        {
+        if let Some((token, lease_ms)) = client.get()?.peek_access_token_with(|lease| {
+            (string_into_raw(lease.token), lease_ms(lease.fresh_for))
+        }) {
             *slot = token;
+            if let Some(lease) = out_lease_ms.as_mut() {
+                *lease = lease_ms;
+            }
             found = true;
         }
         Ok(())
@@ -211,6 +247,11 @@ pub unsafe extern "C" fn wi_peek_access_token(
 /// Longest lease handed out: bounds how late a binding's local copy notices an
 /// invalidation made through another client of the same identity.
 const MAX_LEASE_MS: u32 = 1_000;
+
+/// A lease in milliseconds: how long the token stays fresh, at most [`MAX_LEASE_MS`].
+fn lease_ms(fresh_for: std::time::Duration) -> u32 {
+    fresh_for.as_millis().min(u128::from(MAX_LEASE_MS)) as u32
+}
 
 /// Gets the access token like `wi_get_access_token`, plus a lease: how many
 /// milliseconds the caller may keep reusing this token without calling again
@@ -233,8 +274,7 @@ pub unsafe extern "C" fn wi_get_access_token_lease(
         let slot = out_arg(out_token, "out_token")?;
         let client = client.get()?;
         let (token, lease_ms) = client.access_token_lease(|lease| {
-            let lease_ms = lease.fresh_for.as_millis().min(u128::from(MAX_LEASE_MS)) as u32;
-            (string_into_raw(lease.token), lease_ms)
+            (string_into_raw(lease.token), lease_ms(lease.fresh_for))
         })?;
         *slot = token;
         *lease = lease_ms;

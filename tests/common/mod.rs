@@ -35,6 +35,17 @@ pub fn client(server: &DevServer, extra: &[(&str, &str)]) -> Client {
     Client::new(settings(server, extra).build_with_env(|_| None).unwrap()).unwrap()
 }
 
+/// A client for `server` whose identity runs on `clock` (tests move time).
+pub fn client_with_clock(
+    server: &DevServer,
+    extra: &[(&str, &str)],
+    clock: std::sync::Arc<workload_identity::ManualClock>,
+) -> Client {
+    let mut builder = settings(server, extra);
+    builder.clock(clock);
+    Client::new(builder.build_with_env(|_| None).unwrap()).unwrap()
+}
+
 /// A status fault on `path` for `count` requests.
 pub fn status_fault(path: &str, status: u16, body: &str, count: u32) -> Fault {
     Fault {

@@ -7,7 +7,6 @@ package oauth2src
 
 import (
 	"context"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -33,18 +32,19 @@ func New(ctx context.Context, client *workloadidentity.Client) *TokenSource {
 
 // Token returns the client's current access token as a Bearer token.
 //
-// Its Expiry is the time of the call (so Valid reports false at once): the
-// library caches the token and refreshes it ahead of expiry, and does not tell
-// when it will expire, so a wrapper such as oauth2.ReuseTokenSource (which
-// oauth2.NewClient applies) must come back for every request rather than
-// reuse a token the library may have replaced or invalidated. A cached token
-// costs well under a microsecond.
+// Its Expiry is the token's real expiry (the time the request that obtained
+// it was sent plus its expires_in), so a wrapper such as
+// oauth2.ReuseTokenSource (which oauth2.NewClient applies) reuses it until
+// shortly before then. The library itself refreshes ahead of expiry: asking
+// it on every request instead costs well under a microsecond for a cached
+// token and picks up a replaced or invalidated token at once: use
+// &http.Client{Transport: &oauth2.Transport{Source: source}} for that.
 //
 // Errors are those of AccessToken: *workloadidentity.Error, ErrClosed or ctx.Err().
 func (s *TokenSource) Token() (*oauth2.Token, error) {
-	token, err := s.client.AccessToken(s.ctx)
+	token, expiry, err := s.client.AccessTokenWithExpiry(s.ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &oauth2.Token{AccessToken: token, TokenType: "Bearer", Expiry: time.Now()}, nil
+	return &oauth2.Token{AccessToken: token, TokenType: "Bearer", Expiry: expiry}, nil
 }

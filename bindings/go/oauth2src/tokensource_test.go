@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -45,14 +46,19 @@ func TestToken(t *testing.T) {
 	if token.AccessToken != want || token.Type() != "Bearer" {
 		t.Fatalf("token of %d bytes, type %q: not the client's Bearer token", len(token.AccessToken), token.Type())
 	}
+	// The real expiry: the dev server's tokens live an hour.
+	if !token.Valid() || token.Expiry.Before(time.Now().Add(59*time.Minute)) || token.Expiry.After(time.Now().Add(61*time.Minute)) {
+		t.Fatalf("expiry %v is not the token's (about an hour from now)", token.Expiry)
+	}
 }
 
-// oauth2.NewClient sends the token, asking the source again for each request.
+// An oauth2.Transport over the source (no ReuseTokenSource) asks the library
+// for each request, so an invalidated token is replaced at once.
 func TestHTTPClient(t *testing.T) {
 	s := devserver.Start(t)
 	c := newClient(t, s)
 	ctx := context.Background()
-	httpClient := oauth2.NewClient(ctx, oauth2src.New(ctx, c))
+	httpClient := &http.Client{Transport: &oauth2.Transport{Source: oauth2src.New(ctx, c)}}
 	get := func() int {
 		response, err := httpClient.Get(s.OutboundAuthEndpoint() + "/env")
 		if err != nil {
