@@ -1,7 +1,7 @@
 //! Clap's parse errors as `wi` usage errors: one line, `--flag` without its
 //! value name, a suggestion when clap has one, and where to read more.
-//! Values are echoed only where clap checked them against a list (formats,
-//! shells) or for a stray positional, never for a secret-bearing flag.
+//! A value is echoed only when clap checked it (a format, a shell, a port
+//! number) or it is a stray positional, never for a flag that takes a secret.
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
