@@ -1,101 +1,260 @@
-//! The identity-service settings of one command: flags over environment
-//! variables, and where the client secret comes from.
+//! The identity-service settings every service command takes (one
+//! `#[command(flatten)]` each): named flags and the generic `-o KEY=VALUE`
+//! over environment variables, and where the client secret comes from.
+//!
+//! A new library option needs no change here (`-o key=value` passes any key
+//! to [`ConfigBuilder`]); a named flag for it is one field below plus one
+//! line in [`Connection::named_flags`].
 
-use workload_identity::{Client, ConfigBuilder};
+use std::path::PathBuf;
 
-use crate::args::{Args, Flag};
+use workload_identity::{Client, ConfigBuilder, OptionKey};
+
 use crate::failure::Failure;
 use crate::input::SecretSource;
 
-/// Flags that map one to one onto a library option key.
-const OPTION_FLAGS: [(&str, &str); 10] = [
-    ("--client-id", "client_id"),
-    ("--token-endpoint", "token_endpoint"),
-    ("--access-token-endpoint", "access_token_endpoint"),
-    ("--outbound-auth-endpoint", "outbound_auth_endpoint"),
-    ("--server-env", "server_env"),
-    ("--timeout-ms", "timeout_ms"),
-    ("--connect-timeout-ms", "connect_timeout_ms"),
-    ("--max-retries", "max_retries"),
-    ("--proxy", "proxy"),
-    ("--ca-bundle", "ca_bundle_path"),
-];
-
-/// Settings gathered from the command line; unset keys fall back to the
-/// environment when the client is built. Owned by one command; not shared.
-#[derive(Default)]
+/// Settings from the command line; unset keys fall back to the environment
+/// when the client is built. Owned by one command; not shared.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Connection options")]
 pub struct Connection {
-    builder: ConfigBuilder,
-    secret: Option<SecretSource>,
+    #[arg(long, hide_short_help = true, value_name = "ID", help = from_env("Client id", OptionKey::ClientId))]
+    client_id: Option<String>,
+
+    /// Read the client secret from PATH
+    ///
+    /// Trailing line breaks are dropped. PATH may be a pipe, as in
+    /// `--client-secret-file <(vault read ...)`. Without this flag or
+    /// --client-secret-stdin the secret comes from
+    /// COZE_WORKLOAD_IDENTITY_CLIENT_SECRET. There is no --client-secret flag:
+    /// command lines are visible to other users (ps, /proc) and kept in shell
+    /// history.
+    #[arg(
+        long,
+        hide_short_help = true,
+        value_name = "PATH",
+        conflicts_with = "client_secret_stdin"
+    )]
+    client_secret_file: Option<PathBuf>,
+
+    /// Read the client secret from standard input
+    #[arg(long, hide_short_help = true)]
+    client_secret_stdin: bool,
+
+    /// Refused with an explanation (never a secret in argv).
+    #[arg(long, hide = true, num_args = 0..=1, value_name = "SECRET")]
+    client_secret: Option<Option<String>>,
+
+    #[arg(long, hide_short_help = true, value_name = "URL", help = from_env("ID token URL", OptionKey::TokenEndpoint))]
+    token_endpoint: Option<String>,
+
+    #[arg(
+        long,
+        hide_short_help = true,
+        value_name = "URL",
+        help = from_env("Access token URL", OptionKey::AccessTokenEndpoint)
+    )]
+    access_token_endpoint: Option<String>,
+
+    #[arg(
+        long,
+        hide_short_help = true,
+        value_name = "URL",
+        help = from_env(
+            "Base URL of the integration and env APIs",
+            OptionKey::OutboundAuthEndpoint
+        )
+    )]
+    outbound_auth_endpoint: Option<String>,
+
+    #[arg(
+        long,
+        hide_short_help = true,
+        value_name = "LANE",
+        help = from_env("Lane (NONE or empty: no lane)", OptionKey::ServerEnv)
+    )]
+    server_env: Option<String>,
+
+    /// Read timeout per attempt [default: 30000]
+    #[arg(long, hide_short_help = true, value_name = "MS")]
+    timeout_ms: Option<String>,
+
+    /// Connect timeout [default: 5000]
+    #[arg(long, hide_short_help = true, value_name = "MS")]
+    connect_timeout_ms: Option<String>,
+
+    /// Retries of transient failures, 0 to 10 [default: 2]
+    #[arg(long, hide_short_help = true, value_name = "N")]
+    max_retries: Option<String>,
+
+    /// HTTP(S) proxy [default: from HTTPS_PROXY, HTTP_PROXY, NO_PROXY]
+    #[arg(long, hide_short_help = true, value_name = "URL")]
+    proxy: Option<String>,
+
+    /// PEM trust anchors used instead of the built-in roots
+    #[arg(long, hide_short_help = true, value_name = "PATH")]
+    ca_bundle: Option<String>,
+
+    /// How the client authenticates an exchange: client_id (default), client_secret_post or client_secret_basic
+    #[arg(long, hide_short_help = true, value_name = "METHOD")]
+    client_auth: Option<String>,
+
+    #[arg(
+        short = 'o',
+        hide_short_help = true,
+        long = "option",
+        value_name = "KEY=VALUE",
+        help = generic_option_help()
+    )]
+    options: Vec<String>,
 }
 
 impl Connection {
-    /// Consumes `flag` (and its value) if it is a connection flag; `Ok(false)` if not.
-    pub fn take(&mut self, flag: &Flag, args: &mut Args) -> Result<bool, Failure> {
-        match flag.name.as_str() {
-            "--client-secret" => return Err(refuse_secret("--client-secret")),
-            "--client-secret-file" => {
-                self.secret = Some(SecretSource::File(args.value(flag)?));
-            }
-            "--client-secret-stdin" => {
-                flag.switch()?;
-                self.secret = Some(SecretSource::Stdin);
-            }
-            "--option" => {
-                let setting = args.value(flag)?;
-                let Some((key, value)) = setting.split_once('=') else {
-                    return Err(Failure::Usage("--option needs KEY=VALUE".to_owned()));
-                };
-                if key == "client_secret" {
-                    return Err(refuse_secret("--option client_secret"));
-                }
-                self.set("--option", key, value)?;
-            }
-            name => {
-                let Some((_, key)) = OPTION_FLAGS.iter().find(|(known, _)| *known == name) else {
-                    return Ok(false);
-                };
-                let value = args.value(flag)?;
-                self.set(name, key, &value)?;
-            }
-        }
-        Ok(true)
-    }
-
-    /// Sets library option `key`; a bad key or value is a usage error naming `flag`.
-    pub fn set(&mut self, flag: &str, key: &str, value: &str) -> Result<(), Failure> {
-        self.builder
-            .set(key, value)
-            .map(|_| ())
-            .map_err(|error| Failure::Usage(format!("{flag}: {}", error.message())))
+    /// Each named flag, the library option it sets and its value if given.
+    /// A new named flag is a field above and one line here.
+    fn named_flags(&self) -> [(&'static str, OptionKey, Option<&str>); 11] {
+        [
+            (
+                "--client-id",
+                OptionKey::ClientId,
+                self.client_id.as_deref(),
+            ),
+            (
+                "--token-endpoint",
+                OptionKey::TokenEndpoint,
+                self.token_endpoint.as_deref(),
+            ),
+            (
+                "--access-token-endpoint",
+                OptionKey::AccessTokenEndpoint,
+                self.access_token_endpoint.as_deref(),
+            ),
+            (
+                "--outbound-auth-endpoint",
+                OptionKey::OutboundAuthEndpoint,
+                self.outbound_auth_endpoint.as_deref(),
+            ),
+            (
+                "--server-env",
+                OptionKey::ServerEnv,
+                self.server_env.as_deref(),
+            ),
+            (
+                "--timeout-ms",
+                OptionKey::TimeoutMs,
+                self.timeout_ms.as_deref(),
+            ),
+            (
+                "--connect-timeout-ms",
+                OptionKey::ConnectTimeoutMs,
+                self.connect_timeout_ms.as_deref(),
+            ),
+            (
+                "--max-retries",
+                OptionKey::MaxRetries,
+                self.max_retries.as_deref(),
+            ),
+            ("--proxy", OptionKey::Proxy, self.proxy.as_deref()),
+            (
+                "--ca-bundle",
+                OptionKey::CaBundlePath,
+                self.ca_bundle.as_deref(),
+            ),
+            (
+                "--client-auth",
+                OptionKey::ClientAuth,
+                self.client_auth.as_deref(),
+            ),
+        ]
     }
 
     /// Whether the client secret is to be read from standard input.
     pub fn reads_stdin(&self) -> bool {
-        self.secret.as_ref().is_some_and(SecretSource::is_stdin)
+        self.client_secret_stdin
     }
 
-    /// Reads the client secret if it comes from a file or stdin, then builds
-    /// the client (environment variables fill every unset key).
-    pub fn client(mut self) -> Result<Client, Failure> {
-        if let Some(source) = self.secret.take() {
+    /// Checks every setting (so a usage error comes before any input is
+    /// read), reads the client secret if it comes from a file or stdin, then
+    /// builds the client; environment variables fill every unset key.
+    pub fn client(self) -> Result<Client, Failure> {
+        let mut builder = self.settings()?;
+        let source = match (self.client_secret_file, self.client_secret_stdin) {
+            (Some(path), _) => Some(SecretSource::File(path)),
+            (None, true) => Some(SecretSource::Stdin),
+            (None, false) => None,
+        };
+        if let Some(source) = source {
             let secret = source
                 .read("client secret")
                 .map_err(Failure::Configuration)?;
-            self.builder
-                .set("client_secret", secret.expose())
+            builder
+                .set(OptionKey::ClientSecret.name(), secret.expose())
                 .map_err(|error| Failure::Configuration(error.message().to_owned()))?;
         }
-        let config = self.builder.build()?;
+        let config = builder.build()?;
         Ok(Client::new(config)?)
+    }
+
+    /// The options given as flags: `-o` settings in order, then the named
+    /// flags (which win for the same key). Each value is checked by the library.
+    fn settings(&self) -> Result<ConfigBuilder, Failure> {
+        if self.client_secret.is_some() {
+            return Err(refuse_secret("--client-secret"));
+        }
+        let mut builder = ConfigBuilder::new();
+        for setting in &self.options {
+            let Some((key, value)) = setting.split_once('=') else {
+                return Err(Failure::Usage("--option needs KEY=VALUE".to_owned()));
+            };
+            if key == OptionKey::ClientSecret.name() {
+                return Err(refuse_secret("--option client_secret"));
+            }
+            set(&mut builder, "--option", key, value)?;
+        }
+        for (flag, key, value) in self.named_flags() {
+            if let Some(value) = value {
+                set(&mut builder, flag, key.name(), value)?;
+            }
+        }
+        Ok(builder)
     }
 }
 
-/// Explains why the client secret is never taken as a flag value.
+/// Sets library option `key`; a bad key or value is a usage error naming `flag`.
+fn set(builder: &mut ConfigBuilder, flag: &str, key: &str, value: &str) -> Result<(), Failure> {
+    builder
+        .set(key, value)
+        .map(|_| ())
+        .map_err(|error| Failure::Usage(format!("{flag}: {}", error.message())))
+}
+
+/// Explains why a secret is never taken as a flag value; never echoes it.
 fn refuse_secret(flag: &str) -> Failure {
     Failure::Usage(format!(
         "{flag} is refused: a secret on the command line is visible to other users \
          (ps, /proc) and kept in shell history; set COZE_WORKLOAD_IDENTITY_CLIENT_SECRET, \
          or use --client-secret-file PATH or --client-secret-stdin"
     ))
+}
+
+/// A flag's help naming the environment variable it overrides (from the core's table).
+fn from_env(what: &str, key: OptionKey) -> String {
+    match key.env_var() {
+        Some(variable) => format!("{what} [env: {variable}]"),
+        None => what.to_owned(),
+    }
+}
+
+/// The help of `-o`, listing every key of the core's [`OptionKey::ALL`] table
+/// (the client secret excepted: it never comes from the command line).
+fn generic_option_help() -> String {
+    let keys: Vec<&str> = OptionKey::ALL
+        .into_iter()
+        .filter(|key| *key != OptionKey::ClientSecret)
+        .map(OptionKey::name)
+        .collect();
+    format!(
+        "Any library option by key (repeatable; a named flag wins for the same key). Keys: {}",
+        keys.join(", ")
+    )
 }

@@ -24,10 +24,13 @@ pub enum Failure {
     Usage(String),
     /// A configuration input (e.g. the client secret file) is unusable.
     Configuration(String),
-    /// Reading an input or writing the output failed.
+    /// Reading an input or writing the output failed, or the result cannot
+    /// be written in the format asked for.
     Io(String),
     /// The library failed; its kind decides the exit code.
     Library(Error),
+    /// The command has already said why on stderr; exit with this code.
+    Reported(u8),
 }
 
 impl Failure {
@@ -37,6 +40,7 @@ impl Failure {
             Failure::Usage(_) => EXIT_USAGE,
             Failure::Configuration(_) => EXIT_CONFIGURATION,
             Failure::Io(_) => EXIT_OTHER,
+            Failure::Reported(code) => *code,
             Failure::Library(error) => match error.kind() {
                 ErrorKind::InvalidArgument => EXIT_USAGE,
                 ErrorKind::Configuration => EXIT_CONFIGURATION,
@@ -63,6 +67,7 @@ impl fmt::Display for Failure {
             }
             // Display carries the OAuth error code and the HTTP status when present.
             Failure::Library(error) => error.to_string(),
+            Failure::Reported(_) => String::new(),
         };
         let one_line: String = text
             .chars()

@@ -1,17 +1,17 @@
 //! Secret inputs (the client secret, subject and actor tokens): read from a
-//! flag value, a file or standard input, and held as [`SecretString`]s.
+//! file or standard input, never taken from the command line (which other
+//! users see through `ps` and `/proc`), and held as [`SecretString`]s.
 
 use std::fs;
 use std::io::{self, Read};
+use std::path::PathBuf;
 
 use workload_identity::SecretString;
 
 /// Where one secret input comes from.
 pub enum SecretSource {
-    /// Given on the command line (visible in the process list).
-    Value(String),
-    /// Read from this file.
-    File(String),
+    /// Read from this file (a pipe such as `<(command)` works too).
+    File(PathBuf),
     /// Read from standard input, to its end.
     Stdin,
 }
@@ -26,13 +26,13 @@ impl SecretSource {
     /// An empty result is an error: it is never what the caller meant.
     pub fn read(self, what: &str) -> Result<SecretString, String> {
         let (mut text, origin) = match self {
-            SecretSource::Value(text) => (text, "the command line".to_owned()),
             SecretSource::File(path) => {
+                let shown = path.display();
                 let bytes = fs::read(&path)
-                    .map_err(|error| format!("cannot read {what} file {path}: {error}"))?;
+                    .map_err(|error| format!("cannot read {what} file {shown}: {error}"))?;
                 let text = String::from_utf8(bytes)
-                    .map_err(|_| format!("{what} file {path} is not valid UTF-8"))?;
-                (text, path)
+                    .map_err(|_| format!("{what} file {shown} is not valid UTF-8"))?;
+                (text, shown.to_string())
             }
             SecretSource::Stdin => {
                 let mut text = String::new();

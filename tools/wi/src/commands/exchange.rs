@@ -1,162 +1,216 @@
 //! `wi exchange`: a general RFC 8693 token exchange at the access-token endpoint.
 
+use std::path::PathBuf;
+
 use workload_identity::{ExchangeParams, SecretString};
 
-use crate::args::{Args, Flag};
-use crate::commands::{unexpected, Common};
+use crate::connection::Connection;
 use crate::failure::Failure;
+use crate::format::{Format, FormatArgs};
+use crate::help;
 use crate::input::SecretSource;
 use crate::output::{self, Json};
 
-/// The exchange flags as given; tokens are read only once parsing succeeded.
-#[derive(Default)]
-struct Request {
-    subject_token: Option<SecretSource>,
+/// Exchange a token for another one (RFC 8693 token exchange)
+///
+/// Sends the subject token to the access-token endpoint and prints the issued
+/// token on stdout. The result is not cached. Tokens are read from a file or
+/// standard input, never from the command line, which other users can see
+/// (ps, /proc); a pipe such as <(command) works as a file.
+#[derive(clap::Args)]
+#[command(
+    after_help = help::service_short(EXAMPLES),
+    after_long_help = help::service_long(EXAMPLES)
+)]
+pub struct Exchange {
+    /// Read the subject token (the token to exchange) from PATH
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "Exchange options",
+        conflicts_with = "subject_token_stdin"
+    )]
+    subject_token_file: Option<PathBuf>,
+
+    /// Read the subject token from standard input
+    #[arg(long, help_heading = "Exchange options")]
+    subject_token_stdin: bool,
+
+    /// Refused with an explanation (never a token in argv).
+    #[arg(long, hide = true, num_args = 0..=1, value_name = "TOKEN")]
+    subject_token: Option<Option<String>>,
+
+    /// The subject token's type [default: urn:ietf:params:oauth:token-type:access_token]
+    #[arg(long, value_name = "URI", help_heading = "Exchange options")]
     subject_token_type: Option<String>,
+
+    /// Target service(s)
+    #[arg(long, value_name = "NAME", help_heading = "Exchange options")]
     audience: Option<String>,
+
+    /// Target resource
+    #[arg(long, value_name = "URI", help_heading = "Exchange options")]
     resource: Option<String>,
+
+    /// Requested scope (space-separated)
+    #[arg(long, value_name = "SCOPE", help_heading = "Exchange options")]
     scope: Option<String>,
+
+    /// The type of token wanted
+    #[arg(long, value_name = "URI", help_heading = "Exchange options")]
     requested_token_type: Option<String>,
-    actor_token: Option<SecretSource>,
+
+    /// Read an actor token (delegation) from PATH; needs --actor-token-type
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "Exchange options",
+        conflicts_with = "actor_token_stdin"
+    )]
+    actor_token_file: Option<PathBuf>,
+
+    /// Read the actor token from standard input; needs --actor-token-type
+    #[arg(long, help_heading = "Exchange options")]
+    actor_token_stdin: bool,
+
+    /// Refused with an explanation (never a token in argv).
+    #[arg(long, hide = true, num_args = 0..=1, value_name = "TOKEN")]
+    actor_token: Option<Option<String>>,
+
+    /// The actor token's type
+    #[arg(long, value_name = "URI", help_heading = "Exchange options")]
     actor_token_type: Option<String>,
-    client_auth: Option<String>,
+
+    #[command(flatten)]
+    format: FormatArgs<ExchangeFormat>,
+
+    #[command(flatten)]
+    connection: Connection,
 }
 
-impl Request {
-    fn take(&mut self, flag: &Flag, args: &mut Args) -> Result<bool, Failure> {
-        let name = flag.name.as_str();
-        match name {
-            "--subject-token" => source(
-                &mut self.subject_token,
-                name,
-                SecretSource::Value(args.value(flag)?),
-            )?,
-            "--subject-token-file" => source(
-                &mut self.subject_token,
-                name,
-                SecretSource::File(args.value(flag)?),
-            )?,
-            "--subject-token-stdin" => {
-                flag.switch()?;
-                source(&mut self.subject_token, name, SecretSource::Stdin)?;
+const EXAMPLES: &str = "\
+Examples:
+  wi exchange --subject-token-file /run/user.jwt \\
+      --subject-token-type urn:ietf:params:oauth:token-type:jwt \\
+      --audience billing --scope 'invoices:read' --json
+  wi token | wi exchange --subject-token-stdin --audience billing
+  wi exchange --subject-token-file user.jwt --actor-token-file svc.jwt \\
+      --actor-token-type urn:ietf:params:oauth:token-type:jwt \\
+      --client-auth client_secret_basic
+";
+
+/// The formats of `wi exchange`.
+#[derive(Clone, Default, clap::ValueEnum)]
+pub enum ExchangeFormat {
+    /// The issued token alone on one line (default)
+    #[default]
+    Raw,
+    /// {"access_token", "issued_token_type", "token_type", "expires_in", "scope"} (null when not sent)
+    Json,
+}
+
+impl Format for ExchangeFormat {
+    const JSON: Self = ExchangeFormat::Json;
+}
+
+impl Exchange {
+    /// Checks the request, reads the tokens, exchanges the subject token and
+    /// prints the issued token or the JSON document.
+    pub fn run(self) -> Result<(), Failure> {
+        if self.subject_token.is_some() {
+            return Err(refuse_token("--subject-token"));
+        }
+        if self.actor_token.is_some() {
+            return Err(refuse_token("--actor-token"));
+        }
+        let subject = match (self.subject_token_file, self.subject_token_stdin) {
+            (Some(path), _) => SecretSource::File(path),
+            (None, true) => SecretSource::Stdin,
+            (None, false) => {
+                return Err(Failure::Usage(
+                    "missing the subject token: give --subject-token-file PATH or \
+                     --subject-token-stdin (see `wi exchange --help`)"
+                        .to_owned(),
+                ))
             }
-            "--actor-token" => source(
-                &mut self.actor_token,
-                name,
-                SecretSource::Value(args.value(flag)?),
-            )?,
-            "--actor-token-file" => source(
-                &mut self.actor_token,
-                name,
-                SecretSource::File(args.value(flag)?),
-            )?,
-            "--subject-token-type" => self.subject_token_type = Some(args.value(flag)?),
-            "--audience" => self.audience = Some(args.value(flag)?),
-            "--resource" => self.resource = Some(args.value(flag)?),
-            "--scope" => self.scope = Some(args.value(flag)?),
-            "--requested-token-type" => self.requested_token_type = Some(args.value(flag)?),
-            "--actor-token-type" => self.actor_token_type = Some(args.value(flag)?),
-            "--client-auth" => self.client_auth = Some(args.value(flag)?),
-            _ => return Ok(false),
+        };
+        let actor = match (self.actor_token_file, self.actor_token_stdin) {
+            (Some(path), _) => Some(SecretSource::File(path)),
+            (None, true) => Some(SecretSource::Stdin),
+            (None, false) => None,
+        };
+        if actor.is_some() != self.actor_token_type.is_some() {
+            return Err(Failure::Usage(
+                "--actor-token-file (or --actor-token-stdin) and --actor-token-type go together"
+                    .to_owned(),
+            ));
         }
-        Ok(true)
-    }
-}
-
-/// Records where a token comes from; naming two sources for one token is a usage error.
-fn source(slot: &mut Option<SecretSource>, flag: &str, given: SecretSource) -> Result<(), Failure> {
-    if slot.is_some() {
-        return Err(Failure::Usage(format!(
-            "{flag}: this token is already given by another flag; use only one"
-        )));
-    }
-    *slot = Some(given);
-    Ok(())
-}
-
-/// Exchanges the subject token and prints the issued token, or a JSON document
-/// with `access_token`, `issued_token_type`, `token_type`, `expires_in` and `scope`.
-pub fn run(args: Args) -> Result<(), Failure> {
-    let mut common = Common::default();
-    let mut request = Request::default();
-    common.parse(
-        "exchange",
-        args,
-        |flag, args| request.take(flag, args),
-        |value| Err(unexpected("exchange", &value)),
-    )?;
-    let Some(subject_source) = request.subject_token else {
-        return Err(Failure::Usage(
-            "missing the subject token: give --subject-token, --subject-token-file or \
-             --subject-token-stdin (see `wi exchange --help`)"
-                .to_owned(),
-        ));
-    };
-    if request.actor_token.is_some() != request.actor_token_type.is_some() {
-        return Err(Failure::Usage(
-            "--actor-token (or --actor-token-file) and --actor-token-type go together".to_owned(),
-        ));
-    }
-    if subject_source.is_stdin() && common.connection.reads_stdin() {
-        return Err(Failure::Usage(
-            "--subject-token-stdin and --client-secret-stdin cannot both read standard input"
-                .to_owned(),
-        ));
-    }
-    if let Some(method) = &request.client_auth {
-        common
-            .connection
-            .set("--client-auth", "client_auth", method)?;
-    }
-    let client = common.connection.client()?;
-    let subject_token = read_token(subject_source, "subject token")?;
-    let actor_token = request
-        .actor_token
-        .map(|source| read_token(source, "actor token"))
-        .transpose()?;
-    let exchanged = client.exchange_token(&ExchangeParams {
-        subject_token: subject_token.expose(),
-        subject_token_type: request.subject_token_type.as_deref(),
-        audience: request.audience.as_deref(),
-        resource: request.resource.as_deref(),
-        scope: request.scope.as_deref(),
-        requested_token_type: request.requested_token_type.as_deref(),
-        actor_token: actor_token.as_ref().map(SecretString::expose),
-        actor_token_type: request.actor_token_type.as_deref(),
-    })?;
-    output::emit(|out| {
-        if !common.json {
-            out.write_all(exchanged.access_token.expose().as_bytes())?;
-            return out.write_all(b"\n");
+        let stdin_readers: Vec<&str> = [
+            (subject.is_stdin(), "--subject-token-stdin"),
+            (
+                actor.as_ref().is_some_and(SecretSource::is_stdin),
+                "--actor-token-stdin",
+            ),
+            (self.connection.reads_stdin(), "--client-secret-stdin"),
+        ]
+        .into_iter()
+        .filter_map(|(reads, flag)| reads.then_some(flag))
+        .collect();
+        if let [first, second, ..] = stdin_readers[..] {
+            return Err(Failure::Usage(format!(
+                "{first} and {second} cannot both read standard input: give one a file"
+            )));
         }
-        output::object(
-            out,
-            &[
-                ("access_token", Json::Text(exchanged.access_token.expose())),
-                (
-                    "issued_token_type",
-                    Json::Optional(exchanged.issued_token_type.as_deref()),
-                ),
-                (
-                    "token_type",
-                    Json::Optional(exchanged.token_type.as_deref()),
-                ),
-                ("expires_in", Json::Number(exchanged.expires_in.as_secs())),
-                ("scope", Json::Optional(exchanged.scope.as_deref())),
-            ],
-        )
-    })
+        let format = self.format.get();
+        let client = self.connection.client()?;
+        let subject_token = read_token(subject, "subject token")?;
+        let actor_token = actor
+            .map(|source| read_token(source, "actor token"))
+            .transpose()?;
+        let exchanged = client.exchange_token(&ExchangeParams {
+            subject_token: subject_token.expose(),
+            subject_token_type: self.subject_token_type.as_deref(),
+            audience: self.audience.as_deref(),
+            resource: self.resource.as_deref(),
+            scope: self.scope.as_deref(),
+            requested_token_type: self.requested_token_type.as_deref(),
+            actor_token: actor_token.as_ref().map(SecretString::expose),
+            actor_token_type: self.actor_token_type.as_deref(),
+        })?;
+        output::emit(|out| match format {
+            ExchangeFormat::Raw => {
+                out.write_all(exchanged.access_token.expose().as_bytes())?;
+                out.write_all(b"\n")
+            }
+            ExchangeFormat::Json => output::object(
+                out,
+                &[
+                    ("access_token", Json::Text(exchanged.access_token.expose())),
+                    (
+                        "issued_token_type",
+                        Json::Optional(exchanged.issued_token_type.as_deref()),
+                    ),
+                    (
+                        "token_type",
+                        Json::Optional(exchanged.token_type.as_deref()),
+                    ),
+                    ("expires_in", Json::Number(exchanged.expires_in.as_secs())),
+                    ("scope", Json::Optional(exchanged.scope.as_deref())),
+                ],
+            ),
+        })
+    }
 }
 
-/// Reads a token input: an empty flag value is a usage error, an unreadable
-/// or empty file or stdin an I/O failure.
+/// Explains why a token is never taken as a flag value; never echoes it.
+fn refuse_token(flag: &str) -> Failure {
+    Failure::Usage(format!(
+        "{flag} is refused: a token on the command line is visible to other users \
+         (ps, /proc) and kept in shell history; use {flag}-file PATH or {flag}-stdin"
+    ))
+}
+
+/// Reads a token input; an unreadable or empty file or stdin is an I/O failure.
 fn read_token(source: SecretSource, what: &str) -> Result<SecretString, Failure> {
-    let from_flag = matches!(source, SecretSource::Value(_));
-    source.read(what).map_err(|message| {
-        if from_flag {
-            Failure::Usage(message)
-        } else {
-            Failure::Io(message)
-        }
-    })
+    source.read(what).map_err(Failure::Io)
 }

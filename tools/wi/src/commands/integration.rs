@@ -1,38 +1,69 @@
 //! `wi integration NAME`: print the credential of an integration.
 
-use crate::args::Args;
-use crate::commands::{unexpected, Common};
+use crate::connection::Connection;
 use crate::failure::Failure;
+use crate::format::{Format, FormatArgs};
+use crate::help;
 use crate::output::{self, Json};
 
-/// Fetches integration `NAME`'s credential and prints it, or `{"credential":…}`.
-pub fn run(args: Args) -> Result<(), Failure> {
-    let mut common = Common::default();
-    let mut name = None;
-    common.parse(
-        "integration",
-        args,
-        |_, _| Ok(false),
-        |value| match name {
-            None => {
-                name = Some(value);
-                Ok(())
+/// Print the credential of an integration
+///
+/// Asks the outbound-auth API (COZE_OUTBOUND_AUTH_ENDPOINT) for integration
+/// NAME's credential, authenticated with this workload's access token, and
+/// prints it on stdout. An unknown integration exits with code 5.
+#[derive(clap::Args)]
+#[command(
+    after_help = help::service_short(EXAMPLES),
+    after_long_help = help::service_long(EXAMPLES)
+)]
+pub struct Integration {
+    /// The integration's name, e.g. github
+    #[arg(value_name = "NAME")]
+    name: String,
+
+    #[command(flatten)]
+    format: FormatArgs<IntegrationFormat>,
+
+    #[command(flatten)]
+    connection: Connection,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  GITHUB_TOKEN=\"$(wi integration github)\" gh repo list
+  wi integration slack --json
+";
+
+/// The formats of `wi integration`.
+#[derive(Clone, Default, clap::ValueEnum)]
+pub enum IntegrationFormat {
+    /// The credential alone on one line (default)
+    #[default]
+    Raw,
+    /// {"credential": "..."}
+    Json,
+}
+
+impl Format for IntegrationFormat {
+    const JSON: Self = IntegrationFormat::Json;
+}
+
+impl Integration {
+    /// Fetches the credential and prints it.
+    pub fn run(self) -> Result<(), Failure> {
+        let format = self.format.get();
+        let credential = self
+            .connection
+            .client()?
+            .integration_credential(&self.name)?;
+        output::emit(|out| match format {
+            IntegrationFormat::Raw => {
+                out.write_all(credential.expose().as_bytes())?;
+                out.write_all(b"\n")
             }
-            Some(_) => Err(unexpected("integration", &value)),
-        },
-    )?;
-    let Some(name) = name else {
-        return Err(Failure::Usage(
-            "missing the integration NAME (see `wi integration --help`)".to_owned(),
-        ));
-    };
-    let credential = common.connection.client()?.integration_credential(&name)?;
-    output::emit(|out| {
-        if common.json {
-            output::object(out, &[("credential", Json::Text(credential.expose()))])
-        } else {
-            out.write_all(credential.expose().as_bytes())?;
-            out.write_all(b"\n")
-        }
-    })
+            IntegrationFormat::Json => {
+                output::object(out, &[("credential", Json::Text(credential.expose()))])
+            }
+        })
+    }
 }

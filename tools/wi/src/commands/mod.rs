@@ -1,69 +1,46 @@
-//! The subcommands, one file each; this module holds what they share.
+//! The commands, one file each. A new command is a file here, a variant of
+//! [`Command`] and a line in [`Command::run`]; a service command flattens
+//! [`crate::connection::Connection`] for the shared connection flags and
+//! [`crate::format::FormatArgs`] for `--format`/`--json`.
 
+pub mod completion;
 pub mod devserver;
 pub mod env;
 pub mod exchange;
+pub mod help;
 pub mod integration;
 pub mod token;
+pub mod version;
 
-use crate::args::{Arg, Args, Flag};
-use crate::connection::Connection;
 use crate::failure::Failure;
 
-/// The flags every service command takes: connection settings, `--json`, `-v`.
-#[derive(Default)]
-pub struct Common {
-    /// Identity-service settings.
-    pub connection: Connection,
-    /// `--json`: print a JSON document instead of plain text.
-    pub json: bool,
+/// Every `wi` command; each struct's doc comment is its help.
+// One value per process, parsed once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(clap::Subcommand)]
+pub enum Command {
+    Token(token::Token),
+    Exchange(exchange::Exchange),
+    Integration(integration::Integration),
+    Env(env::Env),
+    Devserver(devserver::Devserver),
+    Completion(completion::Completion),
+    Version(version::Version),
+    Help(help::Help),
 }
 
-impl Common {
-    /// Parses every argument of `command`: common flags here, the others through
-    /// `flag` (returning `Ok(false)` for a flag it does not know) and `positional`.
-    pub fn parse(
-        &mut self,
-        command: &str,
-        mut args: Args,
-        mut flag: impl FnMut(&Flag, &mut Args) -> Result<bool, Failure>,
-        mut positional: impl FnMut(String) -> Result<(), Failure>,
-    ) -> Result<(), Failure> {
-        while let Some(arg) = args.next() {
-            match arg {
-                Arg::Flag(given) => {
-                    if !(self.take(&given, &mut args)? || flag(&given, &mut args)?) {
-                        return Err(Failure::Usage(format!(
-                            "unknown option {} (see `wi {command} --help`)",
-                            given.name
-                        )));
-                    }
-                }
-                Arg::Positional(value) => positional(value)?,
-            }
+impl Command {
+    /// Runs the command; its result is on stdout when this returns `Ok`.
+    pub fn run(self) -> Result<(), Failure> {
+        match self {
+            Command::Token(command) => command.run(),
+            Command::Exchange(command) => command.run(),
+            Command::Integration(command) => command.run(),
+            Command::Env(command) => command.run(),
+            Command::Devserver(command) => command.run(),
+            Command::Completion(command) => command.run(),
+            Command::Version(command) => command.run(),
+            Command::Help(command) => command.run(),
         }
-        Ok(())
     }
-
-    fn take(&mut self, flag: &Flag, args: &mut Args) -> Result<bool, Failure> {
-        match flag.name.as_str() {
-            "--json" => {
-                flag.switch()?;
-                self.json = true;
-            }
-            "-v" | "--verbose" => {
-                flag.switch()?;
-                crate::enable_verbose_logging();
-            }
-            _ => return self.connection.take(flag, args),
-        }
-        Ok(true)
-    }
-}
-
-/// The error for a positional argument a command does not take.
-pub fn unexpected(command: &str, value: &str) -> Failure {
-    Failure::Usage(format!(
-        "unexpected argument {value:?} (see `wi {command} --help`)"
-    ))
 }

@@ -7,12 +7,13 @@ const JWT_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
 #[test]
 fn sends_every_parameter_with_basic_client_auth() {
     let server = server();
+    let subject = TempFile::new("every-subject", "user-token-value\n");
     let outcome = run(
         wi(&server),
         &[
             "exchange",
-            "--subject-token",
-            "user-token-value",
+            "--subject-token-file",
+            subject.path(),
             "--subject-token-type",
             JWT_TYPE,
             "--audience",
@@ -23,15 +24,14 @@ fn sends_every_parameter_with_basic_client_auth() {
             "invoices:read invoices:write",
             "--requested-token-type",
             "urn:ietf:params:oauth:token-type:access_token",
-            "--actor-token",
-            "actor-token-value",
+            "--actor-token-stdin",
             "--actor-token-type",
             JWT_TYPE,
             "--client-auth",
             "client_secret_basic",
             "--json",
         ],
-        None,
+        Some("actor-token-value\n"),
     )
     .ok();
     let line = outcome.line();
@@ -137,26 +137,39 @@ fn reads_tokens_from_files_and_stdin() {
 #[test]
 fn refuses_ambiguous_or_incomplete_requests() {
     let server = server();
+    let token = TempFile::new("ambiguous-token", "a");
+    let file = token.path();
     let usage = |args: &[&str], stdin: Option<&str>, says: &str| {
         let outcome = run(wi(&server), args, stdin).fails(2);
-        assert!(outcome.stderr.contains(says), "{outcome:?}");
+        assert!(outcome.stderr.contains(says), "{args:?}: {outcome:?}");
     };
     usage(&["exchange"], None, "missing the subject token");
     usage(
-        &["exchange", "--subject-token", "a", "--subject-token-stdin"],
+        &[
+            "exchange",
+            "--subject-token-file",
+            file,
+            "--subject-token-stdin",
+        ],
         None,
-        "already given",
+        "--subject-token-file cannot be used with --subject-token-stdin",
     );
     usage(
-        &["exchange", "--subject-token", "a", "--actor-token", "b"],
+        &[
+            "exchange",
+            "--subject-token-file",
+            file,
+            "--actor-token-file",
+            file,
+        ],
         None,
         "go together",
     );
     usage(
         &[
             "exchange",
-            "--subject-token",
-            "a",
+            "--subject-token-file",
+            file,
             "--actor-token-type",
             "t",
         ],
@@ -166,14 +179,64 @@ fn refuses_ambiguous_or_incomplete_requests() {
     usage(
         &["exchange", "--subject-token-stdin", "--client-secret-stdin"],
         Some("x"),
-        "cannot both read standard input",
+        "--subject-token-stdin and --client-secret-stdin cannot both read standard input",
     );
     usage(
-        &["exchange", "--subject-token", "a", "--client-auth", "jwt"],
-        None,
-        "client_auth",
+        &[
+            "exchange",
+            "--subject-token-stdin",
+            "--actor-token-stdin",
+            "--actor-token-type",
+            "t",
+        ],
+        Some("x"),
+        "--subject-token-stdin and --actor-token-stdin cannot both read standard input",
     );
-    usage(&["exchange", "--subject-token", ""], None, "empty");
+    usage(
+        &[
+            "exchange",
+            "--subject-token-file",
+            file,
+            "--client-auth",
+            "jwt",
+        ],
+        None,
+        "--client-auth: option client_auth",
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn refuses_tokens_as_flag_values_without_echoing_them() {
+    let server = server();
+    for args in [
+        &["exchange", "--subject-token", "s3cr3t-subject"][..],
+        &["exchange", "--subject-token=s3cr3t-subject"],
+        &[
+            "exchange",
+            "--subject-token-stdin",
+            "--actor-token",
+            "s3cr3t-actor",
+        ],
+    ] {
+        let refused = run(wi(&server), args, Some("x")).fails(2);
+        assert!(
+            refused.stderr.contains("is refused")
+                && refused.stderr.contains("-file PATH")
+                && refused.stderr.contains("-stdin"),
+            "{refused:?}"
+        );
+        assert!(!refused.stderr.contains("s3cr3t"), "{refused:?}");
+    }
+    // An empty token file is an input failure, not an empty exchange.
+    let empty = TempFile::new("empty-token", "\n");
+    let outcome = run(
+        wi(&server),
+        &["exchange", "--subject-token-file", empty.path()],
+        None,
+    )
+    .fails(1);
+    assert!(outcome.stderr.contains("is empty"), "{outcome:?}");
     assert!(server.requests().is_empty());
 }
 
@@ -183,8 +246,8 @@ fn a_rejected_exchange_exits_4_with_the_oauth_error() {
     // An access token the server never issued.
     let outcome = run(
         wi(&server),
-        &["exchange", "--subject-token", "at_unknown"],
-        None,
+        &["exchange", "--subject-token-stdin"],
+        Some("at_unknown"),
     )
     .fails(4);
     assert!(

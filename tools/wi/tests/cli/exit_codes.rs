@@ -38,10 +38,33 @@ fn usage_errors_exit_2() {
             &["token", "--option", "novalue"],
             "--option needs KEY=VALUE",
         ),
-        (&["integration"], "missing the integration NAME"),
+        (&["integration"], "missing NAME"),
         (&["integration", "a", "b"], "unexpected argument \"b\""),
         (&["help", "nope"], "unknown command \"nope\""),
         (&["version", "--json"], "unknown option --json"),
+        (&["-v"], "no command given"),
+        (
+            &["token", "--jsno"],
+            "unknown option --jsno (did you mean --json?)",
+        ),
+        (
+            &["token", "--format", "xml"],
+            "--format: invalid value \"xml\"; expected one of raw, json, env",
+        ),
+        (
+            &["token", "--format", "json", "--json"],
+            "--format cannot be used with --json",
+        ),
+        (
+            &["token", "--client-id", "a", "--client-id", "b"],
+            "--client-id is given more than once",
+        ),
+        (&["completion"], "missing SHELL"),
+        (
+            &["completion", "tcsh"],
+            "expected one of bash, elvish, fish",
+        ),
+        (&["devserver", "--port", "x"], "--port: invalid value \"x\""),
     ] {
         let outcome = run(bare(), args, None).fails(2);
         assert!(outcome.stderr.contains(says), "{args:?}: {outcome:?}");

@@ -1,44 +1,85 @@
-//! `--help` of every command, `wi help COMMAND` and `wi version`.
+//! `-h` and `--help` of every command, `wi help COMMAND` and `wi version`.
 
 use crate::support::{bare, run};
 
-const COMMANDS: [&str; 7] = [
+const COMMANDS: [&str; 8] = [
     "token",
     "exchange",
     "integration",
     "env",
     "devserver",
+    "completion",
     "version",
     "help",
 ];
 
+/// Service commands: `-h` leaves the connection options to `--help`.
+const SERVICE_COMMANDS: [&str; 4] = ["token", "exchange", "integration", "env"];
+
 #[test]
 fn every_command_has_help_with_examples() {
     for command in COMMANDS {
-        let help = run(bare(), &[command, "--help"], None).ok();
-        assert!(
-            help.stdout.starts_with(&format!("wi {command}: ")),
-            "{command}: {}",
-            help.stdout
-        );
-        assert!(
-            help.stdout.contains(&format!("Usage: wi {command}")),
-            "{command}"
-        );
-        assert!(help.stdout.contains("Example"), "{command}");
-        assert!(
-            help.stdout.lines().all(|line| line.chars().count() <= 80),
-            "{command}"
-        );
-        assert_eq!(run(bare(), &[command, "-h"], None).ok().stdout, help.stdout);
+        let long = run(bare(), &[command, "--help"], None).ok();
+        let short = run(bare(), &[command, "-h"], None).ok();
+        for help in [&long, &short] {
+            let summary = help.stdout.lines().next().unwrap_or_default();
+            assert!(
+                summary.chars().next().is_some_and(char::is_uppercase),
+                "{command}: {}",
+                help.stdout
+            );
+            assert!(
+                help.stdout.contains(&format!("\nUsage: wi {command}")),
+                "{command}"
+            );
+            assert!(help.stdout.contains("Example"), "{command}");
+            assert!(
+                help.stdout.lines().all(|line| line.chars().count() <= 80),
+                "{command}: {}",
+                help.stdout
+            );
+        }
+        assert!(short.stdout.len() <= long.stdout.len(), "{command}");
         assert_eq!(
             run(bare(), &["help", command], None).ok().stdout,
-            help.stdout
+            long.stdout
         );
+    }
+    for command in SERVICE_COMMANDS {
+        let long = run(bare(), &[command, "--help"], None).ok().stdout;
+        let short = run(bare(), &[command, "-h"], None).ok().stdout;
+        assert!(long.contains("Connection options:\n"), "{command}");
+        assert!(long.contains("--client-secret-file <PATH>"), "{command}");
+        assert!(!short.contains("--client-id <ID>"), "{command}");
+        assert!(short.contains("see --help"), "{command}");
     }
     // Help wins over whatever else is on the line.
     let help = run(bare(), &["token", "--bogus", "--help"], None).ok();
-    assert!(help.stdout.starts_with("wi token: "));
+    assert_eq!(
+        help.stdout,
+        run(bare(), &["token", "--help"], None).ok().stdout
+    );
+}
+
+#[test]
+fn option_help_lists_every_key_of_the_core_table() {
+    let help = run(bare(), &["env", "--help"], None).ok().stdout;
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    for key in workload_identity::OptionKey::ALL {
+        let listed = flat.contains(&format!(" {},", key.name()))
+            || flat.contains(&format!(" {} ", key.name()));
+        if key == workload_identity::OptionKey::ClientSecret {
+            assert!(!listed, "the secret is never an -o key");
+        } else {
+            assert!(listed, "{} missing from: {help}", key.name());
+        }
+        if let Some(variable) = key.env_var() {
+            assert!(
+                flat.contains(variable) || key == workload_identity::OptionKey::ClientSecret,
+                "{variable}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -61,8 +102,19 @@ fn the_overview_lists_commands_and_exit_codes() {
         assert!(overview.stdout.contains(code), "{code}");
     }
     assert!(overview.stdout.contains("Examples:"));
+    assert!(overview
+        .stdout
+        .lines()
+        .all(|line| line.chars().count() <= 80));
     assert_eq!(run(bare(), &["help"], None).ok().stdout, overview.stdout);
-    assert_eq!(run(bare(), &["-h"], None).ok().stdout, overview.stdout);
+    let short = run(bare(), &["-h"], None).ok();
+    assert!(short.stdout.contains("Examples:") && short.stdout.contains("`wi --help`"));
+    for command in COMMANDS {
+        assert!(
+            short.stdout.contains(&format!("\n  {command} ")),
+            "{command}"
+        );
+    }
 }
 
 #[test]

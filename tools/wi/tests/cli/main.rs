@@ -2,6 +2,8 @@
 //! in-process dev server on 127.0.0.1 and checks stdout, stderr, the exit code
 //! and what reached the server.
 
+mod completion;
+mod env;
 mod exchange;
 mod exit_codes;
 mod help;

@@ -34,7 +34,7 @@ fn prints_env_vars_as_lines_and_as_json() {
     let lines = run(wi(&server), &["env"], None).ok();
     assert_eq!(
         lines.stdout,
-        "DATABASE_URL=postgres://dev:dev@127.0.0.1/dev\nFEATURE_FLAG=on\nGREETING=héllo wörld\n"
+        "DATABASE_URL='postgres://dev:dev@127.0.0.1/dev'\nFEATURE_FLAG='on'\nGREETING='héllo wörld'\n"
     );
     let json = run(wi(&server), &["env", "--json"], None).ok();
     assert_eq!(

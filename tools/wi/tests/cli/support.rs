@@ -152,3 +152,34 @@ pub fn leaks_secret(text: &str) -> bool {
 pub fn is_access_token(text: &str) -> bool {
     text.len() == 35 && text.starts_with("at_") && leaks_secret(text)
 }
+
+/// A directory in the temporary directory, removed with its contents on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// Creates an empty directory named after `name` and this process.
+    pub fn new(name: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("wi-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir(&path).expect("the temporary directory is created");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Whether `program` can be run (an optional shell such as zsh or fish).
+pub fn installed(program: &str) -> bool {
+    Command::new(program)
+        .arg("-c")
+        .arg("exit 0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}

@@ -10,15 +10,19 @@ fn prints_the_access_token_plain_and_as_json() {
     let server = server();
     let plain = run(wi(&server), &["token"], None).ok();
     assert!(is_access_token(plain.line()), "{plain:?}");
-    let json = run(wi(&server), &["token", "--json"], None).ok();
-    let token = json
-        .line()
-        .strip_prefix("{\"access_token\":\"")
-        .and_then(|rest| rest.strip_suffix("\"}"));
-    assert!(token.is_some_and(is_access_token), "{json:?}");
-    // Each run is a new process, hence a new cache: two full flows.
-    assert_eq!(server.request_count("/oauth/token"), 2);
-    assert_eq!(server.request_count("/oauth/exchange"), 2);
+    for args in [&["token", "--json"][..], &["token", "--format", "json"]] {
+        let json = run(wi(&server), args, None).ok();
+        let token = json
+            .line()
+            .strip_prefix("{\"access_token\":\"")
+            .and_then(|rest| rest.strip_suffix("\",\"token_type\":\"Bearer\"}"));
+        assert!(token.is_some_and(is_access_token), "{json:?}");
+    }
+    let raw = run(wi(&server), &["token", "--format", "raw"], None).ok();
+    assert!(is_access_token(raw.line()), "{raw:?}");
+    // Each run is a new process, hence a new cache: four full flows.
+    assert_eq!(server.request_count("/oauth/token"), 4);
+    assert_eq!(server.request_count("/oauth/exchange"), 4);
 }
 
 #[test]
@@ -167,13 +171,12 @@ fn devserver_subcommand_serves_the_protocol() {
             command,
             &[
                 "exchange",
-                "--subject-token",
-                "external",
+                "--subject-token-stdin",
                 "--subject-token-type",
                 "urn:example:external",
                 "--json",
             ],
-            None,
+            Some("external"),
         )
     });
     child.kill().expect("the dev server is killed");
