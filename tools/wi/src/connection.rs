@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use workload_identity::{Client, ConfigBuilder, OptionKey};
+use workload_identity::{Client, ConfigBuilder, OptionKey, OptionSpec};
 
 use crate::failure::Failure;
 use crate::input::SecretSource;
@@ -199,15 +199,15 @@ impl Connection {
     /// flags (which win for the same key). Each value is checked by the library.
     fn settings(&self) -> Result<ConfigBuilder, Failure> {
         if self.client_secret.is_some() {
-            return Err(refuse_secret("--client-secret"));
+            return Err(refuse_secret("--client-secret", OptionKey::ClientSecret));
         }
         let mut builder = ConfigBuilder::new();
         for setting in &self.options {
             let Some((key, value)) = setting.split_once('=') else {
                 return Err(Failure::Usage("--option needs KEY=VALUE".to_owned()));
             };
-            if key == OptionKey::ClientSecret.name() {
-                return Err(refuse_secret("--option client_secret"));
+            if let Some(secret) = OptionKey::from_name(key).filter(|key| key.spec().is_secret()) {
+                return Err(refuse_secret(&format!("--option {key}"), secret));
             }
             set(&mut builder, "--option", key, value)?;
         }
@@ -229,29 +229,31 @@ fn set(builder: &mut ConfigBuilder, flag: &str, key: &str, value: &str) -> Resul
 }
 
 /// Explains why a secret is never taken as a flag value; never echoes it.
-fn refuse_secret(flag: &str) -> Failure {
+fn refuse_secret(flag: &str, key: OptionKey) -> Failure {
+    let files = if key == OptionKey::ClientSecret {
+        ", or use --client-secret-file PATH or --client-secret-stdin"
+    } else {
+        ""
+    };
     Failure::Usage(format!(
         "{flag} is refused: a secret on the command line is visible to other users \
-         (ps, /proc) and kept in shell history; set COZE_WORKLOAD_IDENTITY_CLIENT_SECRET, \
-         or use --client-secret-file PATH or --client-secret-stdin"
+         (ps, /proc) and kept in shell history; set {}{files}",
+        key.env_var()
     ))
 }
 
 /// A flag's help naming the environment variable it overrides (from the core's table).
 fn from_env(what: &str, key: OptionKey) -> String {
-    match key.env_var() {
-        Some(variable) => format!("{what} [env: {variable}]"),
-        None => what.to_owned(),
-    }
+    format!("{what} [env: {}]", key.env_var())
 }
 
-/// The help of `-o`, listing every key of the core's [`OptionKey::ALL`] table
-/// (the client secret excepted: it never comes from the command line).
+/// The help of `-o`, listing every key of the core's option table (secrets
+/// excepted: they never come from the command line).
 fn generic_option_help() -> String {
-    let keys: Vec<&str> = OptionKey::ALL
-        .into_iter()
-        .filter(|key| *key != OptionKey::ClientSecret)
-        .map(OptionKey::name)
+    let keys: Vec<&str> = OptionSpec::all()
+        .iter()
+        .filter(|spec| !spec.is_secret())
+        .map(OptionSpec::name)
         .collect();
     format!(
         "Any library option by key (repeatable; a named flag wins for the same key). Keys: {}",

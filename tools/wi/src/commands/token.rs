@@ -33,7 +33,7 @@ pub struct Token {
 const EXAMPLES: &str = "\
 Examples:
   curl -H \"Authorization: Bearer $(wi token)\" https://api.example.com/
-  wi token --format json             # with token_type (and expiry when known)
+  wi token --format json             # with token_type, expires_in and expires_at
   eval \"$(wi token --format env)\"    # sets WI_ACCESS_TOKEN
   wi token --client-secret-file /run/secrets/wi-client-secret
   vault kv get -field=secret kv/wi | wi token --client-secret-stdin
@@ -92,17 +92,19 @@ impl Token {
     }
 }
 
-/// The one place that asks the library for the token.
-///
-/// TO FILL IN when `Client::access_token_with_expiry` lands in the core: take
-/// the expiry (and the token type, if it reports one) from it here. Until
-/// then the expiry is unknown, and the JSON and env formats leave it out.
+/// The one place that asks the library for the token and its expiry.
 fn fetch(client: &Client) -> Result<IssuedToken, Failure> {
+    let (token, expires_at_unix_ms) = client.access_token_with_expiry()?;
+    let now_ms = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as i64);
     Ok(IssuedToken {
-        token: client.access_token()?,
+        token,
         // The library presents access tokens as `Authorization: Bearer ...`.
         token_type: "Bearer",
-        expires_in: None,
+        expires_in: u64::try_from(expires_at_unix_ms - now_ms)
+            .ok()
+            .map(Duration::from_millis),
     })
 }
 

@@ -139,11 +139,17 @@ fn names_a_shell_cannot_assign_fail_before_printing() {
 fn token_env_format_sets_wi_access_token() {
     let server = server();
     let outcome = run(wi(&server), &["token", "--format", "env"], None).ok();
-    let token = outcome
-        .line()
-        .strip_prefix("export WI_ACCESS_TOKEN='")
+    let mut lines = outcome.stdout.lines();
+    let token = lines
+        .next()
+        .and_then(|line| line.strip_prefix("export WI_ACCESS_TOKEN='"))
         .and_then(|rest| rest.strip_suffix('\''));
     assert!(token.is_some_and(is_access_token), "{outcome:?}");
+    let expiry = lines
+        .next()
+        .and_then(|line| line.strip_prefix("export WI_ACCESS_TOKEN_EXPIRES_AT='"))
+        .and_then(|rest| rest.strip_suffix("Z'"));
+    assert!(expiry.is_some_and(|at| at.len() == 19), "{outcome:?}");
     let dir = TempDir::new("token-env");
     std::fs::write(dir.0.join("token.sh"), &outcome.stdout).expect("written");
     for shell in ["sh", "bash"] {

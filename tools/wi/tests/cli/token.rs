@@ -12,11 +12,19 @@ fn prints_the_access_token_plain_and_as_json() {
     assert!(is_access_token(plain.line()), "{plain:?}");
     for args in [&["token", "--json"][..], &["token", "--format", "json"]] {
         let json = run(wi(&server), args, None).ok();
-        let token = json
-            .line()
-            .strip_prefix("{\"access_token\":\"")
-            .and_then(|rest| rest.strip_suffix("\",\"token_type\":\"Bearer\"}"));
-        assert!(token.is_some_and(is_access_token), "{json:?}");
+        let rest = json.line().strip_prefix("{\"access_token\":\"");
+        let (token, rest) = rest
+            .and_then(|rest| rest.split_once("\",\"token_type\":\"Bearer\",\"expires_in\":"))
+            .expect("token, type and expiry");
+        assert!(is_access_token(token), "{json:?}");
+        // The dev server's tokens live an hour; expires_at is RFC 3339 UTC.
+        let (expires_in, expires_at) = rest.split_once(",\"expires_at\":\"").unwrap();
+        let expires_in: u64 = expires_in.parse().unwrap();
+        assert!((3590..=3600).contains(&expires_in), "{json:?}");
+        assert!(
+            expires_at.ends_with("Z\"}") && expires_at.len() == 22,
+            "{json:?}"
+        );
     }
     let raw = run(wi(&server), &["token", "--format", "raw"], None).ok();
     assert!(is_access_token(raw.line()), "{raw:?}");
