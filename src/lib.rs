@@ -26,6 +26,7 @@ mod fork;
 #[doc(hidden)]
 pub mod fuzzing;
 mod identity;
+mod jwt;
 mod lane;
 mod log;
 mod protocol;
