@@ -33,6 +33,7 @@ mod protocol;
 mod retry;
 mod secret;
 mod stats;
+mod store;
 mod transport;
 
 pub use client::{Client, ExchangeParams, ExchangedToken};
