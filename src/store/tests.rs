@@ -547,3 +547,12 @@ fn debug_output_shows_no_token_or_key() {
         assert!(!shown.contains(secret), "{shown}");
     }
 }
+
+#[test]
+fn the_handles_may_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<FileStore>();
+    send_sync::<super::StoreEntry>();
+    send_sync::<super::StoreLock>();
+    send_sync::<crate::jwt::SigningKey>();
+}
