@@ -58,6 +58,11 @@ enum wi_status
    */
   WI_STATUS_INTEGRATION = 5,
   /**
+   * The token store's directory cannot be created or written (a corrupt entry is
+   * no error: it is ignored and replaced).
+   */
+  WI_STATUS_STORE = 7,
+  /**
    * A bug: a panic was caught at the boundary.
    */
   WI_STATUS_INTERNAL = 99,

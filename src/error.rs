@@ -16,6 +16,8 @@ pub enum ErrorKind {
     TokenExchange = 4,
     /// The integration-credential or env-var API failed.
     Integration = 5,
+    /// The token store's directory cannot be created, checked or written.
+    Store = 7,
     /// A bug: a panic was caught.
     Internal = 99,
 }
@@ -40,6 +42,8 @@ pub enum Operation {
     IntegrationCredential,
     /// Fetching the project's environment variables.
     ProjectEnvVars,
+    /// Opening, reading, writing or locking the token store.
+    Store,
     /// Waiting for or running a token refresh (a panic, or a wait that timed out).
     Refresh,
     /// None that the caller started: a bug (a caught panic).
@@ -58,6 +62,7 @@ impl Operation {
             Operation::Internal => ErrorKind::Internal,
             Operation::AccessToken | Operation::Exchange => ErrorKind::TokenExchange,
             Operation::IntegrationCredential | Operation::ProjectEnvVars => ErrorKind::Integration,
+            Operation::Store => ErrorKind::Store,
         }
     }
 
@@ -71,6 +76,7 @@ impl Operation {
             Operation::TokenRequest => "token request failed",
             Operation::IntegrationCredential => "integration credential request failed",
             Operation::ProjectEnvVars => "project env vars request failed",
+            Operation::Store => "token store error",
             Operation::Refresh => "token refresh failed",
             Operation::Internal => "internal error",
         }

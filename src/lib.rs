@@ -28,6 +28,7 @@ mod fork;
 #[doc(hidden)]
 pub mod fuzzing;
 mod identity;
+mod jwt;
 mod lane;
 mod log;
 mod protocol;
@@ -35,6 +36,7 @@ mod retry;
 mod secret;
 mod session;
 mod stats;
+mod store;
 mod transport;
 
 pub use client::{Client, ExchangedToken};

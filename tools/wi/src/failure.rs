@@ -46,7 +46,7 @@ impl Failure {
                 ErrorKind::Configuration => EXIT_CONFIGURATION,
                 ErrorKind::TokenRetrieval | ErrorKind::TokenExchange => EXIT_TOKEN,
                 ErrorKind::Integration => EXIT_INTEGRATION,
-                ErrorKind::Internal => EXIT_OTHER,
+                ErrorKind::Store | ErrorKind::Internal => EXIT_OTHER,
             },
         }
     }
