@@ -17,6 +17,7 @@ use crate::protocol::{self, token_request_body, EnvVar, ExchangeParams, Grant, T
 use crate::secret::SecretString;
 use crate::session::Session;
 use crate::stats::Stats;
+use crate::store::{forget_access_token, StoredSource};
 use crate::transport::{HttpRequest, Payload, Transport};
 
 /// The result of a general exchange.
@@ -66,14 +67,22 @@ impl Client {
     pub fn new(config: Config) -> Result<Client, Error> {
         let transport = Transport::new(&config)?;
         let auth = ClientAuthenticator::new(&config)?;
-        let identity = identity_for(&config);
+        let identity = identity_for(&config, auth.key_digest())?;
         let session = Arc::new(Session {
             config,
             transport,
             auth,
             identity,
         });
-        let source = crate::flow::source_for(&session);
+        let source = crate::flow::source_for(&session).map(|flow| -> Arc<dyn TokenSource> {
+            match session.identity.store {
+                Some(_) => Arc::new(StoredSource {
+                    flow,
+                    session: session.clone(),
+                }),
+                None => flow,
+            }
+        });
         Ok(Client {
             inner: Arc::new(Inner { session, source }),
         })
@@ -171,7 +180,12 @@ impl Client {
     /// Drops the cached token if it is still `rejected_token` (a token a service
     /// refused); a token refreshed meanwhile is kept. Returns whether it was dropped.
     pub fn invalidate_token(&self, rejected_token: &str) -> bool {
-        self.session().identity.cache.invalidate(rejected_token)
+        let session = self.session();
+        let dropped = session.identity.cache.invalidate(rejected_token);
+        if let Some(entry) = &session.identity.store {
+            forget_access_token(session, entry, rejected_token);
+        }
+        dropped
     }
 
     /// Fetches a new access token now, whatever the cache holds.

@@ -2,10 +2,14 @@
 //! place that decides what a request to a token, introspection or revocation
 //! endpoint carries to authenticate the client, whatever the request form.
 
+use std::sync::Arc;
+
 use zeroize::Zeroizing;
 
+use crate::clock::Clock;
 use crate::config::{ClientAuth, Config, Flow};
 use crate::error::Error;
+use crate::jwt::{client_assertion, SigningKey};
 use crate::protocol::basic_authorization;
 use crate::secret::SecretString;
 
@@ -25,18 +29,21 @@ pub(crate) enum Purpose {
 }
 
 /// The client's credentials and configured method. Immutable, `Send + Sync`;
-/// secrets wiped on drop.
+/// secrets and key material wiped on drop.
 pub(crate) struct ClientAuthenticator {
     configured: Option<ClientAuth>,
     flow: Flow,
     client_id: Option<String>,
     client_secret: Option<SecretString>,
+    /// The `private_key_jwt` key and its `kid`; the clock dates assertions.
+    signing_key: Option<SigningKey>,
+    key_id: Option<String>,
+    clock: Arc<dyn Clock>,
 }
 
 /// A form value: borrowed from the configuration, or made for this request.
 pub(crate) enum FieldValue<'a> {
     Borrowed(&'a str),
-    #[allow(dead_code)] // the private_key_jwt assertion, wired in with the signer
     Owned(SecretString),
 }
 
@@ -73,14 +80,28 @@ impl Credentials<'_> {
 }
 
 impl ClientAuthenticator {
-    /// Takes the method and credentials of `config`.
+    /// Takes the method and credentials of `config`; with `private_key_jwt`
+    /// the key is loaded here (an unusable key is a configuration error naming
+    /// the path, never the key).
     pub(crate) fn new(config: &Config) -> Result<ClientAuthenticator, Error> {
+        let signing_key = match (config.client_auth, &config.private_key_path) {
+            (Some(ClientAuth::PrivateKeyJwt), Some(path)) => Some(SigningKey::load(path)?),
+            _ => None,
+        };
         Ok(ClientAuthenticator {
             configured: config.client_auth,
             flow: config.flow,
             client_id: config.client_id.clone(),
             client_secret: config.client_secret.clone(),
+            signing_key,
+            key_id: config.private_key_id.clone(),
+            clock: config.clock.clone(),
         })
+    }
+
+    /// The digest of the signing key, if any (part of the identity's secrets).
+    pub(crate) fn key_digest(&self) -> Option<&[u8; 32]> {
+        self.signing_key.as_ref().map(SigningKey::secret_digest)
     }
 
     /// The method used for `purpose`, `None` meaning "send nothing".
@@ -107,7 +128,6 @@ impl ClientAuthenticator {
         purpose: Purpose,
         endpoint: &str,
     ) -> Result<Credentials<'_>, Error> {
-        let _ = endpoint;
         let mut credentials = Credentials::default();
         let id = self.client_id.as_deref();
         let secret = self.client_secret.as_ref().map(SecretString::expose);
@@ -136,10 +156,23 @@ impl ClientAuthenticator {
                 ));
             }
             Some(ClientAuth::PrivateKeyJwt) => {
-                let _ = JWT_BEARER_ASSERTION;
-                return Err(Error::configuration(
-                    "client_auth private_key_jwt is not available yet",
+                let (Some(key), Some(id)) = (&self.signing_key, id) else {
+                    return Err(Error::configuration(
+                        "private_key_jwt needs client_id and private_key_path",
+                    ));
+                };
+                let assertion =
+                    client_assertion(key, self.key_id.as_deref(), id, endpoint, self.clock.wall())?;
+                credentials
+                    .fields
+                    .push(("client_id", FieldValue::Borrowed(id)));
+                credentials.fields.push((
+                    "client_assertion_type",
+                    FieldValue::Borrowed(JWT_BEARER_ASSERTION),
                 ));
+                credentials
+                    .fields
+                    .push(("client_assertion", FieldValue::Owned(assertion)));
             }
         }
         Ok(credentials)

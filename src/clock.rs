@@ -106,7 +106,6 @@ pub(crate) fn unix_ms(clock: &dyn Clock, instant: Instant) -> i64 {
 
 /// The monotonic instant of the Unix time `unix_ms`, read on `clock`
 /// (for token expiries read back from a store).
-#[allow(dead_code)] // used by the file token store, wired in next
 pub(crate) fn instant_of_unix_ms(clock: &dyn Clock, unix_ms: i64) -> Option<Instant> {
     let now = clock.now();
     let wall_ms = match clock.wall().duration_since(UNIX_EPOCH) {

@@ -11,8 +11,10 @@ use zeroize::Zeroizing;
 
 use crate::cache::TokenCache;
 use crate::config::{Config, TokenStore};
+use crate::error::Error;
 use crate::retry::RetryBudget;
 use crate::secret::SecretString;
+use crate::store::{FileStore, StoreEntry};
 
 /// Everything that decides which token a client may receive (every setting
 /// that changes the token, secrets included), as one canonical byte string.
@@ -106,16 +108,19 @@ pub(crate) struct Identity {
     pub(crate) retry_budget: RetryBudget,
     /// The refresh token the next fetch uses (flows other than `coze`).
     refresh_token: ArcSwapOption<SecretString>,
+    /// The identity's entry in the file token store (`token_store=file:<DIR>`).
+    pub(crate) store: Option<StoreEntry>,
 }
 
 impl Identity {
-    fn new(config: &Config) -> Self {
+    fn new(config: &Config, store: Option<StoreEntry>) -> Self {
         let clock = config.clock.clone();
         let now = clock.now();
         Identity {
             cache: Arc::new(TokenCache::new(clock)),
             retry_budget: RetryBudget::new(now),
             refresh_token: ArcSwapOption::new(config.refresh_token.clone().map(Arc::new)),
+            store,
         }
     }
 
@@ -148,15 +153,31 @@ fn registry() -> &'static Registry {
 /// creating a short-lived client per call still reuses the token (as the Python
 /// SDK's process-wide cache does). Identities with no client and no valid token
 /// are dropped (their secrets and tokens wiped) whenever a client is created.
-pub(crate) fn identity_for(config: &Config) -> Arc<Identity> {
+///
+/// With `token_store=file:<DIR>` the directory is created or checked here
+/// (`WI_STATUS_STORE` when it cannot be used), and the identity's entry is
+/// named from everything that makes the identity, the signing key's digest
+/// (`key_digest`) included.
+pub(crate) fn identity_for(
+    config: &Config,
+    key_digest: Option<&[u8; 32]>,
+) -> Result<Arc<Identity>, Error> {
     crate::fork::install_handlers();
+    let key = IdentityKey::of(config);
+    let store = match &config.token_store {
+        TokenStore::Memory => None,
+        TokenStore::File(dir) => Some(FileStore::open(dir)?.entry(
+            &[b"workload-identity token store entry"],
+            &[&key.0, key_digest.map_or(&[][..], |digest| &digest[..])],
+        )),
+    };
     let mut identities = registry().lock();
     identities
         .retain(|_, identity| Arc::strong_count(identity) > 1 || identity.cache.has_valid_token());
-    identities
-        .entry(IdentityKey::of(config))
-        .or_insert_with(|| Arc::new(Identity::new(config)))
-        .clone()
+    Ok(identities
+        .entry(key)
+        .or_insert_with(|| Arc::new(Identity::new(config, store)))
+        .clone())
 }
 
 /// Takes the registry lock and every identity's locks, in that order (the order

@@ -203,6 +203,14 @@ impl TokenCache {
         Err(use_token)
     }
 
+    /// The expiry (Unix ms) of the cached token, if any.
+    pub(crate) fn expires_at_unix_ms(&self) -> Option<i64> {
+        self.current
+            .load()
+            .as_ref()
+            .map(|token| token.expires_at_unix_ms)
+    }
+
     /// Whether a usable (unexpired) token is cached.
     pub(crate) fn has_valid_token(&self) -> bool {
         let now = self.clock.now();

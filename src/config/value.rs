@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::options::{OptionKind, OptionSpec, CLIENT_AUTHS, FLOWS};
+use super::options::{OptionKey, OptionKind, OptionSpec};
 use super::url::{parse_url, quote_input};
 use crate::secret::SecretString;
 
@@ -163,12 +163,10 @@ pub(crate) fn parse(spec: &OptionSpec, raw: &str) -> Result<Value, String> {
             _ => bad("expected true or false".into()),
         },
         OptionKind::Choice(choices) => {
-            let parsed = if std::ptr::eq(choices, FLOWS) {
-                Flow::parse(raw).map(Value::Flow)
-            } else if std::ptr::eq(choices, CLIENT_AUTHS) {
-                ClientAuth::parse(raw).map(Value::ClientAuth)
-            } else {
-                None
+            let parsed = match spec.key() {
+                OptionKey::Flow => Flow::parse(raw).map(Value::Flow),
+                OptionKey::ClientAuth => ClientAuth::parse(raw).map(Value::ClientAuth),
+                _ => None,
             };
             parsed.map(Ok).unwrap_or_else(|| {
                 bad(format!(

@@ -3,8 +3,6 @@
 //!
 //! Signed with `ring`, which rustls already brings into the dependency tree: no
 //! JWT crate, no second crypto library. Stateless and thread-safe.
-// Wired in by the flows work (client authentication); unused until then.
-#![cfg_attr(not(test), allow(dead_code))]
 
 mod key;
 mod pem;

@@ -119,6 +119,7 @@ impl FileStore {
     }
 
     /// The directory's path, as given to [`FileStore::open`].
+    #[cfg(test)]
     pub(crate) fn path(&self) -> &Path {
         &self.directory.path
     }
@@ -258,6 +259,7 @@ impl StoreEntry {
     }
 
     /// Removes the entry (a revoked token, say). No entry is no error.
+    #[allow(dead_code)] // used by revocation (the OAuth operations), next
     pub(crate) fn remove(&self) -> Result<(), Error> {
         // SAFETY: a valid descriptor and a NUL-terminated name.
         let removed = unsafe { libc::unlinkat(self.directory.fd(), self.file_name.as_ptr(), 0) };
@@ -279,6 +281,7 @@ impl StoreEntry {
     /// The key under which an exchanged token of these `parameters` (subject
     /// token, audience, scope... in a fixed order) is stored: 64 hex digits,
     /// the same in every process of this identity, revealing nothing of them.
+    #[allow(dead_code)] // used by the exchanged-token cache, next
     pub(crate) fn exchange_key(&self, parameters: &[&[u8]]) -> String {
         self.key.exchange_key(parameters)
     }

@@ -11,23 +11,21 @@
 //!   password or key. Written to a temporary file (0600, fsync) and renamed, so a
 //!   reader sees the old entry or the new one, never a mix. A missing, corrupt
 //!   or foreign entry reads as `None` and is replaced by the next write.
-//! - [`StoreLock`] is an advisory lock per entry, so that the processes sharing
+//! - `lock::StoreLock` is an advisory lock per entry, so that the processes sharing
 //!   the directory run one refresh at a time and the others read its result.
 //!
+//! - [`StoredSource`] puts a flow's token source behind the entry.
+//!
 //! Times are Unix milliseconds: `Instant`s mean nothing in another process.
-// Wired in by the flows work (token store); unused until then.
-#![cfg_attr(not(test), allow(dead_code))]
-
 mod file;
 mod format;
 mod lock;
+mod shared;
 #[cfg(test)]
 mod tests;
 
-#[allow(unused_imports)] // wired in by the flows work
 pub(crate) use file::{FileStore, StoreEntry};
-#[allow(unused_imports)] // wired in by the flows work
-pub(crate) use lock::StoreLock;
+pub(crate) use shared::{forget_access_token, StoredSource};
 
 use crate::secret::SecretString;
 

@@ -553,6 +553,6 @@ fn the_handles_may_cross_threads() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<FileStore>();
     send_sync::<super::StoreEntry>();
-    send_sync::<super::StoreLock>();
+    send_sync::<super::lock::StoreLock>();
     send_sync::<crate::jwt::SigningKey>();
 }

@@ -1,0 +1,142 @@
+//! A flow's tokens shared through the file store: the processes of a host
+//! that share a directory cost one server round trip per token lifetime.
+//!
+//! [`StoredSource`] wraps the flow's token source. Under the entry's lock it
+//! first reads the entry: a token newer than this process's own (another
+//! process refreshed it) and not yet stale for this caller is taken as it is;
+//! otherwise the flow fetches one and the entry is replaced. The refresh token
+//! always comes from the entry first, so a rotation made by another process is
+//! never undone. A store that fails (lock timeout, unreadable or unwritable
+//! file) is logged and the token is served from memory all the same.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{StoreEntry, StoredToken, StoredTokens};
+use crate::clock::{instant_of_unix_ms, unix_ms};
+use crate::error::Error;
+use crate::flow::{Fetched, TokenSource};
+use crate::log::{log, Level};
+use crate::session::Session;
+
+/// The flow's token source, behind the session's file store entry. Thread-safe.
+pub(crate) struct StoredSource {
+    pub(crate) flow: Arc<dyn TokenSource>,
+    pub(crate) session: Arc<Session>,
+}
+
+impl StoredSource {
+    fn entry(&self) -> &StoreEntry {
+        self.session
+            .identity
+            .store
+            .as_ref()
+            .expect("a StoredSource only exists for an identity with a store")
+    }
+
+    /// `stored` as a fetched token, if this process should take it rather
+    /// than fetch: newer than the token it holds, and not stale for it.
+    fn adoptable(&self, stored: &StoredToken) -> Option<Fetched> {
+        let clock = self.session.config.clock.as_ref();
+        if let Some(held) = self.session.identity.cache.expires_at_unix_ms() {
+            if stored.expires_at_unix_ms <= held {
+                return None;
+            }
+        }
+        let issued_at = instant_of_unix_ms(clock, stored.issued_at_unix_ms)?;
+        let expires_in = Duration::from_millis(
+            u64::try_from(stored.expires_at_unix_ms - stored.issued_at_unix_ms).ok()?,
+        );
+        let buffer = self.session.config.expiry_buffer.min(expires_in / 2);
+        if clock.now() >= issued_at + expires_in - buffer {
+            return None;
+        }
+        let refresh_in = stored
+            .refresh_at_unix_ms
+            .and_then(|at| u64::try_from(at - stored.issued_at_unix_ms).ok())
+            .map(Duration::from_millis);
+        Some(Fetched {
+            token: stored.token.clone(),
+            sent_at: issued_at,
+            expires_in,
+            refresh_in,
+        })
+    }
+}
+
+impl TokenSource for StoredSource {
+    fn fetch(&self, deadline: Instant) -> Result<Fetched, Error> {
+        let session = &self.session;
+        let entry = self.entry();
+        // The lock waits in real time, as long as the call has left.
+        let wait = deadline.saturating_duration_since(session.now());
+        let lock = entry
+            .lock(Instant::now() + wait)
+            .map_err(|error| warn("lock", &error))
+            .ok();
+        let stored = entry
+            .read()
+            .map_err(|error| warn("read", &error))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        if let Some(refresh_token) = &stored.refresh_token {
+            session.identity.keep_refresh_token(refresh_token.clone());
+        }
+        if let Some(fetched) = stored.access_token.as_ref().and_then(|t| self.adoptable(t)) {
+            return Ok(fetched);
+        }
+        let fetched = self.flow.fetch(deadline)?;
+        let clock = session.config.clock.as_ref();
+        let issued_at_unix_ms = unix_ms(clock, fetched.sent_at);
+        let updated = StoredTokens {
+            access_token: Some(StoredToken {
+                token: fetched.token.clone(),
+                issued_at_unix_ms,
+                expires_at_unix_ms: unix_ms(clock, fetched.sent_at + fetched.expires_in),
+                refresh_at_unix_ms: fetched
+                    .refresh_in
+                    .map(|refresh_in| unix_ms(clock, fetched.sent_at + refresh_in)),
+            }),
+            refresh_token: session
+                .identity
+                .refresh_token()
+                .map(|token| (*token).clone()),
+            exchanged: stored.exchanged,
+        };
+        if let Err(error) = entry.write(&updated) {
+            warn("write", &error);
+        }
+        drop(lock);
+        Ok(fetched)
+    }
+}
+
+/// Drops `rejected` from the entry if it is the stored access token, so that
+/// no other process takes a token a service refused.
+pub(crate) fn forget_access_token(session: &Session, entry: &StoreEntry, rejected: &str) {
+    let wait = Instant::now() + Duration::from_secs(1).min(session.config.deadline);
+    let Ok(_lock) = entry.lock(wait).map_err(|error| warn("lock", &error)) else {
+        return;
+    };
+    let Ok(Some(mut stored)) = entry.read().map_err(|error| warn("read", &error)) else {
+        return;
+    };
+    if stored
+        .access_token
+        .as_ref()
+        .is_some_and(|token| token.token.expose() == rejected)
+    {
+        stored.access_token = None;
+        if let Err(error) = entry.write(&stored) {
+            warn("write", &error);
+        }
+    }
+}
+
+/// Logs a store failure (the token is served from memory all the same).
+fn warn(what: &str, error: &Error) {
+    log(Level::Warn, || {
+        format!("token store: could not {what} the shared entry, going on without it: {error}")
+    });
+}
