@@ -228,6 +228,12 @@ mod tests {
         let from_jwk = keys_from_json(&serde_json::json!({ "keys": [jwk] })).unwrap();
         assert_eq!(from_jwk[0].material, pem[0].material);
         assert_eq!(from_jwk[0].kid.as_deref(), Some("k1"));
+        let rsa = parse_keys(include_str!("../tests/keys/rsa.pub.pem")).unwrap();
+        assert!(rsa[0].fits("RS256") && !rsa[0].fits("ES256"));
+        let Material::Rsa { n, e } = &rsa[0].material else {
+            panic!("not RSA")
+        };
+        assert_eq!((n.len(), e.as_slice()), (256, &[1, 0, 1][..]));
     }
 
     #[test]
