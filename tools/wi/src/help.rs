@@ -200,26 +200,36 @@ wi devserver: run the local development identity server
 
 Usage: wi devserver [OPTIONS]
 
-Serves the Coze workload-identity protocol on 127.0.0.1 for tests and
-trials, until killed. Prints `listening on http://127.0.0.1:PORT` first, then
-`METHOD PATH STATUS` per request (never tokens or secrets). Defaults: client
-dev-client with secret dev-secret, integrations github and slack, three
-environment variables. Endpoints: /oauth/token, /oauth/exchange, /outbound;
+Serves the Coze workload-identity protocol and an OAuth 2.0 authorization
+server on 127.0.0.1 for tests and trials, until killed. Prints `listening on
+http://127.0.0.1:PORT` first, then `METHOD PATH STATUS` per request (never
+tokens or secrets). Defaults: client dev-client with secret dev-secret, user
+dev-user with password dev-password, integrations github and slack, three
+environment variables. Endpoints: /oauth/token, /oauth/exchange, /outbound,
+/oauth2/token (client_credentials, password, refresh_token, token exchange),
+/oauth2/introspect, /oauth2/revoke, /oauth2/register, /.well-known/...;
 control API under /_dev/ (see tools/devserver/README.md).
 
 Options:
   --port N                     port to bind; 0 (default) picks a free one
   --ttl SECS                   token lifetime and expires_in (default 3600)
   --client ID:SECRET           register a client (repeatable; replaces the
-                               default dev-client:dev-secret)
+                               default dev-client:dev-secret; ID: is public)
+  --client-key ID=PATH         register the public key(s) in PATH (JWK, JWK
+                               Set or PEM) for ID's private_key_jwt
+  --user NAME:PASSWORD         a password-grant user (repeatable; replaces
+                               the default dev-user:dev-password)
+  --registration-token T       require T as Bearer at /oauth2/register
   --integration NAME=CRED      serve an integration credential (repeatable;
                                replaces the defaults)
   --env KEY=VALUE              serve an environment variable (repeatable, in
                                order; replaces the defaults)
   --port-file PATH             write the bound port to PATH once listening
+  --exit-with-parent           exit when the process that started this one exits
   -h, --help                   print this help
 
-Exit codes: 1 cannot listen or write the port file, 2 usage error.
+Exit codes: 1 cannot listen or write the port file, 2 usage error (or an
+unusable key file).
 
 Examples:
   wi devserver --port 8700 &
