@@ -12,6 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value};
 
 use crate::encoding::random_hex32;
+use crate::form::invalid_request;
 use crate::http::{RecordedRequest, Reply};
 use crate::keys::keys_from_json;
 use crate::state::State;
@@ -27,11 +28,7 @@ const AUTH_METHODS: [&str; 4] = [
 pub(crate) fn register(state: &mut State, request: &RecordedRequest) -> Result<Reply, Reply> {
     check_initial_access_token(state, request)?;
     if !request.has_content_type("application/json") {
-        return Err(Reply::error(
-            400,
-            "invalid_request",
-            "Content-Type must be application/json",
-        ));
+        return Err(invalid_request("Content-Type must be application/json"));
     }
     let mut metadata = match serde_json::from_str(&request.body) {
         Ok(Value::Object(metadata)) => metadata,
