@@ -9,7 +9,7 @@ RELEASE    := $(CURDIR)/target/release
 export WI_LIBRARY_PATH ?= $(RELEASE)/libworkload_identity.so
 export WI_DEVSERVER    ?= $(RELEASE)/wi-devserver
 
-.PHONY: all build demo test lint header-check test-rust test-c test-install test-tsan test-miri bench fuzz soak test-go test-node test-python
+.PHONY: all build demo test lint header-check test-rust test-c test-install test-tsan test-miri bench fuzz soak test-go test-node test-python test-interop-harness
 
 all: build
 
@@ -62,6 +62,11 @@ test-node: build
 test-python: build
 	cd bindings/python && python3 -m pytest -q
 
+# The oidc-provider harness that the interoperability tests start, proven on its
+# own with Node's fetch (tests/interop/oidc-provider/README.md). Needs no build.
+test-interop-harness:
+	cd tests/interop/oidc-provider && { [ -d node_modules/oidc-provider ] || npm ci --no-audit --no-fund; } && node --test
+
 # Every language side by side against its peers and floors; writes BENCHMARKS.md.
 bench:
 	bench/run.sh
@@ -76,5 +81,5 @@ soak:
 	$(CARGO) build --release -p workload-identity --example soak
 	$(RELEASE)/examples/soak --seconds $${SOAK_SECONDS:-600}
 
-test: lint header-check test-rust test-c test-install test-go test-node test-python test-tsan test-miri
+test: lint header-check test-rust test-c test-install test-go test-node test-python test-interop-harness test-tsan test-miri
 	@echo "all tests passed"

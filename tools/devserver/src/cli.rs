@@ -4,26 +4,33 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::thread;
+use std::time::Duration;
 
 use crate::{DevServer, Options};
 
 const USAGE: &str = "\
 Usage: wi-devserver [OPTIONS]
 
-Local Coze workload-identity server for tests. Listens on 127.0.0.1 until
-killed; prints `listening on http://127.0.0.1:PORT` first, then one
-`METHOD PATH STATUS` line per request (never tokens or secrets).
+Local Coze workload-identity and OAuth 2.0 server for tests. Listens on
+127.0.0.1 until killed; prints `listening on http://127.0.0.1:PORT` first,
+then one `METHOD PATH STATUS` line per request (never tokens or secrets).
 
 Options:
   --port N                 port to bind; 0 (default) picks a free one
   --ttl SECS               token lifetime and expires_in (default 3600)
   --client ID:SECRET       register a client (repeatable; replaces the
-                           default dev-client:dev-secret)
+                           default dev-client:dev-secret; `ID:` is public)
+  --client-key ID=PATH     register the public key(s) in PATH (JWK, JWK Set
+                           or PEM) for ID's private_key_jwt (repeatable)
+  --user NAME:PASSWORD     a password-grant user (repeatable; replaces the
+                           default dev-user:dev-password)
+  --registration-token T   require T as Bearer at /oauth2/register
   --integration NAME=CRED  serve an integration credential (repeatable;
                            replaces the defaults github and slack)
   --env KEY=VALUE          serve an environment variable (repeatable, in
                            order; replaces the defaults)
   --port-file PATH         write the bound port to PATH once listening
+  --exit-with-parent       exit when the process that started this one exits
   -h, --help               print this help
 
 Example:
@@ -43,7 +50,12 @@ Example:
 /// Returns only to give an exit code: 0 after `--help`, 2 for a usage error,
 /// 1 when the server cannot start or the port file cannot be written.
 pub fn run_cli(args: impl IntoIterator<Item = String>) -> i32 {
-    let (options, port_file) = match parse(args) {
+    let Parsed {
+        mut options,
+        port_file,
+        key_files,
+        exit_with_parent,
+    } = match parse(args) {
         Ok(Some(parsed)) => parsed,
         Ok(None) => {
             print!("{USAGE}");
@@ -54,8 +66,22 @@ pub fn run_cli(args: impl IntoIterator<Item = String>) -> i32 {
             return 2;
         }
     };
+    let parent = std::os::unix::process::parent_id();
+    for (client_id, path) in key_files {
+        match fs::read_to_string(&path) {
+            Ok(key) => options.client_keys.push((client_id, key)),
+            Err(error) => {
+                eprintln!("wi-devserver: cannot read {}: {error}", path.display());
+                return 2;
+            }
+        }
+    }
     let port = options.port;
     let server = match DevServer::start(options) {
+        Err(error) if error.kind() == std::io::ErrorKind::InvalidInput => {
+            eprintln!("wi-devserver: {error}");
+            return 2;
+        }
         Ok(server) => server,
         Err(error) => {
             eprintln!("wi-devserver: cannot listen on 127.0.0.1:{port}: {error}");
@@ -73,20 +99,41 @@ pub fn run_cli(args: impl IntoIterator<Item = String>) -> i32 {
     let _ = writeln!(stdout, "listening on {}", server.base_url()).and_then(|()| stdout.flush());
     drop(stdout);
     loop {
-        thread::park();
+        if exit_with_parent {
+            thread::sleep(PARENT_POLL);
+            if std::os::unix::process::parent_id() != parent {
+                return 0;
+            }
+        } else {
+            thread::park();
+        }
     }
 }
 
+/// How often `--exit-with-parent` looks whether the parent is gone (then this
+/// process has been re-parented and its parent id changes).
+const PARENT_POLL: Duration = Duration::from_millis(200);
+
+/// The command line, parsed.
+#[derive(Debug, PartialEq)]
+struct Parsed {
+    options: Options,
+    port_file: Option<PathBuf>,
+    /// `(client_id, path)` of `--client-key`, read after parsing.
+    key_files: Vec<(String, PathBuf)>,
+    exit_with_parent: bool,
+}
+
 /// Parses the arguments; `Ok(None)` means `--help`.
-fn parse(
-    args: impl IntoIterator<Item = String>,
-) -> Result<Option<(Options, Option<PathBuf>)>, String> {
+fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Parsed>, String> {
     let mut options = Options {
         log_requests: true,
         ..Options::default()
     };
     let (mut clients, mut integrations, mut env_vars) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut users, mut key_files) = (Vec::new(), Vec::new());
     let mut port_file = None;
+    let mut exit_with_parent = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -95,6 +142,7 @@ fn parse(
             }
             _ => (arg, None),
         };
+        let has_inline_value = inline.is_some();
         let value = || {
             inline
                 .or_else(|| args.next())
@@ -108,6 +156,13 @@ fn parse(
             "--integration" => integrations.push(split(&flag, value()?, '=')?),
             "--env" => env_vars.push(split(&flag, value()?, '=')?),
             "--port-file" => port_file = Some(PathBuf::from(value()?)),
+            "--user" => users.push(split(&flag, value()?, ':')?),
+            "--client-key" => {
+                let (client_id, path) = split(&flag, value()?, '=')?;
+                key_files.push((client_id, PathBuf::from(path)));
+            }
+            "--registration-token" => options.registration_token = Some(value()?),
+            "--exit-with-parent" if !has_inline_value => exit_with_parent = true,
             _ => return Err(format!("unknown argument {flag}")),
         }
     }
@@ -115,12 +170,18 @@ fn parse(
         (clients, &mut options.clients),
         (integrations, &mut options.integrations),
         (env_vars, &mut options.env_vars),
+        (users, &mut options.users),
     ] {
         if !given.is_empty() {
             *target = given;
         }
     }
-    Ok(Some((options, port_file)))
+    Ok(Some(Parsed {
+        options,
+        port_file,
+        key_files,
+        exit_with_parent,
+    }))
 }
 
 fn number<T: std::str::FromStr>(flag: &str, value: String) -> Result<T, String> {
@@ -154,17 +215,22 @@ mod tests {
 
     #[test]
     fn parses_flags() {
-        let (options, port_file) = parse(args(
-            "--port 8 --ttl=60 --client a:b:c --env K=V=W --port-file p",
+        let parsed = parse(args(
+            "--port 8 --ttl=60 --client a:b:c --env K=V=W --port-file p --user u:p:w \
+             --client-key a=k.jwk --registration-token t --exit-with-parent",
         ))
         .unwrap()
         .unwrap();
+        let options = &parsed.options;
         assert_eq!((options.port, options.ttl_secs), (8, 60));
         assert_eq!(options.clients, [("a".to_owned(), "b:c".to_owned())]);
         assert_eq!(options.env_vars, [("K".to_owned(), "V=W".to_owned())]);
+        assert_eq!(options.users, [("u".to_owned(), "p:w".to_owned())]);
         assert_eq!(options.integrations, Options::default().integrations);
-        assert_eq!(port_file, Some(PathBuf::from("p")));
-        assert!(options.log_requests);
+        assert_eq!(options.registration_token.as_deref(), Some("t"));
+        assert_eq!(parsed.port_file, Some(PathBuf::from("p")));
+        assert_eq!(parsed.key_files, [("a".to_owned(), PathBuf::from("k.jwk"))]);
+        assert!(options.log_requests && parsed.exit_with_parent);
     }
 
     #[test]
@@ -174,5 +240,7 @@ mod tests {
         assert!(parse(args("--port x")).is_err());
         assert!(parse(args("--client nocolon")).is_err());
         assert!(parse(args("--bogus")).is_err());
+        assert!(parse(args("--client-key nopath")).is_err());
+        assert!(parse(args("--exit-with-parent=yes")).is_err());
     }
 }

@@ -6,7 +6,9 @@ use serde_json::{json, Map, Value};
 
 use crate::faults;
 use crate::http::{RecordedRequest, Reply};
+use crate::keys::keys_from_json;
 use crate::state::State;
+use crate::tokens::{Claims, TokenKind};
 
 /// `GET /_dev/requests`: every recorded protocol request, in order.
 pub(crate) fn requests(state: &mut State, _: &RecordedRequest) -> Result<Reply, Reply> {
@@ -51,14 +53,14 @@ pub(crate) fn push_fault(state: &mut State, request: &RecordedRequest) -> Result
     Ok(ok())
 }
 
-/// `POST /_dev/config`: changes settings and adds clients; all or nothing.
+/// `POST /_dev/config`: changes settings, adds clients, users and keys; all or nothing.
 pub(crate) fn config(state: &mut State, request: &RecordedRequest) -> Result<Reply, Reply> {
     let body = json_body(request)?;
     let object = body
         .as_object()
         .ok_or_else(|| bad_request("config must be a JSON object"))?;
     let mut settings = state.settings.clone();
-    let mut clients = Vec::new();
+    let (mut clients, mut users, mut client_keys) = (Vec::new(), Vec::new(), Vec::new());
     for (key, value) in object {
         let verbatim = Some(value.clone()).filter(|v| !v.is_null());
         match key.as_str() {
@@ -76,6 +78,26 @@ pub(crate) fn config(state: &mut State, request: &RecordedRequest) -> Result<Rep
                 }
             }
             "env" => settings.env_vars = pairs(value, key)?,
+            "users" => users = pairs(value, key)?,
+            "client_keys" => client_keys = keyed_keys(value)?,
+            "registration_token" => {
+                settings.registration_token = match value {
+                    Value::Null => None,
+                    Value::String(token) if !token.is_empty() => Some(token.clone()),
+                    _ => return Err(bad_request("registration_token must be a string or null")),
+                };
+            }
+            "refresh_token_grants" => {
+                settings.refresh_token_grants = value
+                    .as_array()
+                    .and_then(|grants| {
+                        grants
+                            .iter()
+                            .map(|g| g.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .ok_or_else(|| bad_request("refresh_token_grants must be a list of strings"))?;
+            }
             other => return Err(bad_request(&format!("unknown setting {other}"))),
         }
     }
@@ -83,7 +105,73 @@ pub(crate) fn config(state: &mut State, request: &RecordedRequest) -> Result<Rep
     for (client_id, secret) in clients {
         state.add_client(client_id, secret);
     }
+    for (username, password) in users {
+        state.add_user(username, password);
+    }
+    for (client_id, keys) in client_keys {
+        state.add_client_keys(&client_id, keys);
+    }
     Ok(ok())
+}
+
+/// `POST /_dev/tokens`: issues a token without a protocol request, e.g. the
+/// initial refresh token of a test: `{"kind": "refresh"|"access", "client_id",
+/// "scope"?, "subject"?, "audience"?: [...]}` → `{"token": "rt_…"}`.
+pub(crate) fn issue_token(state: &mut State, request: &RecordedRequest) -> Result<Reply, Reply> {
+    let body = json_body(request)?;
+    let text = |name: &str| -> Result<Option<String>, Reply> {
+        match body.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) if !text.is_empty() => Ok(Some(text.clone())),
+            Some(_) => Err(bad_request(&format!("{name} must be a non-empty string"))),
+        }
+    };
+    let kind = match text("kind")?.as_deref() {
+        Some("access") => TokenKind::Access,
+        Some("refresh") => TokenKind::Refresh,
+        _ => return Err(bad_request("kind must be \"access\" or \"refresh\"")),
+    };
+    let client_id = text("client_id")?.ok_or_else(|| bad_request("client_id is required"))?;
+    if state.client(&client_id).is_none() {
+        return Err(bad_request(&format!("unknown client {client_id}")));
+    }
+    let audience = match body.get("audience") {
+        None => Vec::new(),
+        Some(list) => list
+            .as_array()
+            .and_then(|items| {
+                items
+                    .iter()
+                    .map(|a| a.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .ok_or_else(|| bad_request("audience must be a list of strings"))?,
+    };
+    let claims = Claims {
+        subject: text("subject")?.unwrap_or_else(|| client_id.clone()),
+        client_id,
+        scope: text("scope")?,
+        audience,
+        family: state.tokens.new_family(),
+        ..Claims::default()
+    };
+    let token = state.issue_with(kind, claims);
+    Ok(Reply::json(200, &json!({ "token": token })))
+}
+
+/// Parses `[["client_id", <JWK | JWK Set | PEM string>], ...]`.
+fn keyed_keys(value: &Value) -> Result<Vec<(String, Vec<crate::keys::PublicKey>)>, Reply> {
+    let malformed = || bad_request("client_keys must be a list of [client_id, key] pairs");
+    let items = value.as_array().ok_or_else(malformed)?;
+    items
+        .iter()
+        .map(|item| match item.as_array().map(Vec::as_slice) {
+            Some([Value::String(client_id), key]) => keys_from_json(key)
+                .map(|keys| (client_id.clone(), keys))
+                .map_err(|e| bad_request(&format!("key of client {client_id}: {e}"))),
+            _ => Err(malformed()),
+        })
+        .collect()
 }
 
 /// Parses `[["a", "b"], ...]`.

@@ -1,4 +1,4 @@
-//! Text encodings the protocol needs: form-urlencoding, Base64 and random hex.
+//! Text encodings the protocols need: form-urlencoding, Base64, Base64url and random hex.
 //!
 //! Pure functions; the random generator is thread-safe.
 
@@ -51,7 +51,25 @@ fn hex_value(digit: u8) -> Option<u8> {
 
 /// Decodes standard Base64 (padding optional); `None` if malformed.
 pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim_end_matches('=');
+    decode_sextets(text.trim_end_matches('='), |byte| match byte {
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    })
+}
+
+/// Decodes unpadded Base64url (RFC 7515 section 2, as in JWS); `None` if
+/// malformed, padded or in the standard alphabet.
+pub(crate) fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    decode_sextets(text, |byte| match byte {
+        b'-' => Some(62),
+        b'_' => Some(63),
+        _ => None,
+    })
+}
+
+/// Shared Base64 decoder; `last_two` maps the alphabet's symbols 62 and 63.
+fn decode_sextets(text: &str, last_two: impl Fn(u8) -> Option<u8>) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let mut buffer = 0u32;
     let mut bits = 0;
@@ -60,9 +78,7 @@ pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
             b'A'..=b'Z' => byte - b'A',
             b'a'..=b'z' => byte - b'a' + 26,
             b'0'..=b'9' => byte - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
+            _ => last_two(byte)?,
         };
         buffer = buffer << 6 | u32::from(value);
         bits += 6;
@@ -113,6 +129,9 @@ mod tests {
         assert_eq!(base64_decode(""), Some(Vec::new()));
         assert_eq!(base64_decode("Y"), None);
         assert_eq!(base64_decode("a*b="), None);
+        assert_eq!(base64url_decode("-_8").unwrap(), [0xfb, 0xff]);
+        assert_eq!(base64url_decode("+/8"), None);
+        assert_eq!(base64url_decode("YQ=="), None);
     }
 
     #[test]

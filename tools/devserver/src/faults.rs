@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::http::Reply;
 
@@ -58,6 +58,15 @@ pub enum FaultKind {
     },
     /// Only wait `delay_ms`, then answer normally.
     DelayOnly,
+    /// Answer normally, then edit the JSON object of the answer: remove the
+    /// `remove` members, then set the `set` members (a body that is not a JSON
+    /// object is replaced by one holding `set`). The status is kept.
+    Patch {
+        /// Members added or replaced.
+        set: Map<String, Value>,
+        /// Members removed.
+        remove: Vec<String>,
+    },
 }
 
 impl FaultKind {
@@ -71,7 +80,8 @@ impl FaultKind {
         }
     }
 
-    /// The reply replacing the normal one, or `None` for [`FaultKind::DelayOnly`].
+    /// The reply replacing the normal one, or `None` when the normal one is
+    /// sent ([`FaultKind::DelayOnly`]) or edited ([`FaultKind::Patch`], see [`FaultKind::edit`]).
     pub(crate) fn reply(&self) -> Option<Reply> {
         match self {
             FaultKind::Status {
@@ -90,8 +100,24 @@ impl FaultKind {
                 let padding = "x".repeat(bytes.saturating_sub(r#"{"padding":""}"#.len()));
                 Some(Reply::raw(200, format!(r#"{{"padding":"{padding}"}}"#)))
             }
-            FaultKind::DelayOnly => None,
+            FaultKind::DelayOnly | FaultKind::Patch { .. } => None,
         }
+    }
+
+    /// The normal `reply` as this fault edits it (unchanged unless [`FaultKind::Patch`]).
+    pub(crate) fn edit(&self, mut reply: Reply) -> Reply {
+        if let FaultKind::Patch { set, remove } = self {
+            let mut object = match serde_json::from_str(&reply.body) {
+                Ok(Value::Object(object)) => object,
+                _ => Map::new(),
+            };
+            for name in remove {
+                object.remove(name);
+            }
+            object.extend(set.clone());
+            reply.body = Value::Object(object).to_string();
+        }
+        reply
     }
 }
 
@@ -137,8 +163,9 @@ pub(crate) fn from_json(value: &Value) -> Result<Fault, String> {
     let kind_name = match object.get("kind") {
         Some(kind) => kind.as_str().ok_or("`kind` must be a string")?,
         None if status.is_some() => "status",
+        None if object.contains_key("set") || object.contains_key("remove") => "patch",
         None if delay_ms > 0 => "delay",
-        None => return Err("give `kind`, `status` or `delay_ms`".to_owned()),
+        None => return Err("give `kind`, `status`, `set`, `remove` or `delay_ms`".to_owned()),
     };
     let kind = match kind_name {
         "status" => {
@@ -164,6 +191,22 @@ pub(crate) fn from_json(value: &Value) -> Result<Fault, String> {
                 .map_err(|_| "`bytes` is too large")?,
         },
         "delay" => FaultKind::DelayOnly,
+        "patch" => FaultKind::Patch {
+            set: match object.get("set") {
+                None => Map::new(),
+                Some(Value::Object(set)) => set.clone(),
+                Some(_) => return Err("`set` must be a JSON object".to_owned()),
+            },
+            remove: match object.get("remove") {
+                None => Vec::new(),
+                Some(Value::Array(names)) => names
+                    .iter()
+                    .map(|name| name.as_str().map(str::to_owned))
+                    .collect::<Option<_>>()
+                    .ok_or("`remove` must be a list of member names")?,
+                Some(_) => return Err("`remove` must be a list of member names".to_owned()),
+            },
+        },
         other => return Err(format!("unknown fault kind `{other}`")),
     };
     let count = number("count")?.unwrap_or(1);
@@ -227,5 +270,12 @@ mod tests {
         assert!(from_json(&json!({"kind": "nope"})).is_err());
         assert!(from_json(&json!({"status": 70000})).is_err());
         assert!(from_json(&json!({})).is_err());
+        let patch = from_json(&json!({"set": {"issuer": "x"}, "remove": ["token_endpoint"]}));
+        let reply = patch.unwrap().kind.edit(Reply::raw(
+            200,
+            r#"{"token_endpoint":"t","a":1}"#.to_owned(),
+        ));
+        assert_eq!(reply.body, r#"{"a":1,"issuer":"x"}"#);
+        assert!(from_json(&json!({"remove": "x"})).is_err());
     }
 }

@@ -5,6 +5,7 @@ use std::io::Cursor;
 use serde_json::{Map, Value};
 use tiny_http::{Header, Response};
 
+use crate::client_auth::method_used;
 use crate::encoding::form_decode;
 
 /// One request as the server received it; an owned snapshot, freely cloned.
@@ -20,6 +21,10 @@ pub struct RecordedRequest {
     pub body: String,
     /// Decoded body pairs when `Content-Type` is `application/x-www-form-urlencoded`, else empty.
     pub form: Vec<(String, String)>,
+    /// The client authentication method(s) the request carried, valid or not:
+    /// `client_secret_basic`, `client_secret_post`, `private_key_jwt`,
+    /// `client_secret_jwt` or `none` (several joined by `+`); `None` when it names no client.
+    pub client_auth: Option<String>,
 }
 
 impl RecordedRequest {
@@ -50,10 +55,12 @@ impl RecordedRequest {
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
             form: Vec::new(),
+            client_auth: None,
         };
         if recorded.has_content_type("application/x-www-form-urlencoded") {
             recorded.form = form_decode(&recorded.body);
         }
+        recorded.client_auth = method_used(&recorded);
         recorded
     }
 
@@ -101,6 +108,7 @@ impl RecordedRequest {
             "headers": headers,
             "body": self.body,
             "form": form,
+            "client_auth": self.client_auth,
         })
     }
 }

@@ -1,23 +1,40 @@
-//! A local identity server speaking the Coze workload-identity protocol, for tests.
+//! A local identity server speaking the Coze workload-identity protocol and
+//! OAuth 2.0, for tests.
 //!
 //! [`DevServer::start`] binds 127.0.0.1 and serves, one thread per request:
-//! `POST /oauth/token` (client credentials → ID token), `POST /oauth/exchange`
-//! (RFC 8693 token exchange → access token), `POST /outbound/integration` and
-//! `GET /outbound/env`. It records every protocol request, injects queued
-//! [`Fault`]s, and can be driven over HTTP through the `/_dev/` control API.
-//! [`run_cli`] is the `wi-devserver` command line. See `README.md`.
+//! the Coze steps `POST /oauth/token` (client credentials → ID token) and
+//! `POST /oauth/exchange` (RFC 8693 token exchange → access token),
+//! `POST /outbound/integration` and `GET /outbound/env`; and an OAuth
+//! authorization server: `POST /oauth2/token` (client credentials, password,
+//! refresh token with rotation, token exchange), `/oauth2/introspect`
+//! (RFC 7662), `/oauth2/revoke` (RFC 7009), `/oauth2/register` (RFC 7591)
+//! and RFC 8414 / OpenID discovery, each with every client authentication
+//! (secret in Basic or the form, `private_key_jwt`, `none`). It records every
+//! protocol request, injects queued [`Fault`]s, and can be driven over HTTP
+//! through the `/_dev/` control API. [`run_cli`] is the `wi-devserver`
+//! command line. See `README.md`.
 #![deny(missing_docs)]
 
+mod assertion;
 mod cli;
+mod client_auth;
 mod control;
+mod discovery;
 mod encoding;
 mod faults;
+mod form;
+mod grants;
 mod http;
+mod introspection;
+mod keys;
 mod oauth;
 mod options;
 mod outbound;
+mod registration;
+mod revocation;
 mod server;
 mod state;
+mod tokens;
 
 use std::io;
 use std::net::{Ipv4Addr, TcpListener};
@@ -29,8 +46,10 @@ use serde_json::Value;
 pub use cli::run_cli;
 pub use faults::{Fault, FaultKind};
 pub use http::RecordedRequest;
+pub use keys::{parse_keys, PublicKey};
 pub use options::Options;
 use server::Shared;
+use tokens::{Claims, TokenKind};
 
 /// A running server; dropping it (or [`DevServer::stop`]) stops it and joins its threads.
 ///
@@ -44,12 +63,18 @@ pub struct DevServer {
 
 impl DevServer {
     /// Binds `127.0.0.1:options.port` and starts serving in background threads.
+    ///
+    /// Fails with [`io::ErrorKind::InvalidInput`] when a key in
+    /// `options.client_keys` does not parse.
     pub fn start(options: Options) -> io::Result<DevServer> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, options.port))?;
         let port = listener.local_addr()?.port();
+        let base_url = format!("http://127.0.0.1:{port}");
+        let shared = Shared::new(&options, base_url)
+            .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
+        let shared = Arc::new(shared);
         let server =
             Arc::new(tiny_http::Server::from_listener(listener, None).map_err(io::Error::other)?);
-        let shared = Arc::new(Shared::new(&options));
         let serving = {
             let (server, shared) = (Arc::clone(&server), Arc::clone(&shared));
             thread::Builder::new()
@@ -89,6 +114,32 @@ impl DevServer {
         self.base_url() + "/outbound"
     }
 
+    /// The OAuth issuer (RFC 8414): the base URL. Any path appended to it is an
+    /// issuer too, with the same endpoints.
+    pub fn issuer(&self) -> String {
+        self.base_url()
+    }
+
+    /// The OAuth token endpoint of every grant: base URL + `/oauth2/token`.
+    pub fn oauth_token_endpoint(&self) -> String {
+        self.base_url() + "/oauth2/token"
+    }
+
+    /// RFC 7662: base URL + `/oauth2/introspect`.
+    pub fn introspection_endpoint(&self) -> String {
+        self.base_url() + "/oauth2/introspect"
+    }
+
+    /// RFC 7009: base URL + `/oauth2/revoke`.
+    pub fn revocation_endpoint(&self) -> String {
+        self.base_url() + "/oauth2/revoke"
+    }
+
+    /// RFC 7591: base URL + `/oauth2/register`.
+    pub fn registration_endpoint(&self) -> String {
+        self.base_url() + "/oauth2/register"
+    }
+
     /// Every protocol request received since start or [`reset`](Self::reset), in order
     /// (control requests excluded).
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -102,8 +153,8 @@ impl DevServer {
     }
 
     /// Clears recorded requests and pending faults and restores the start-up
-    /// TTL, `expires_in`, `refresh_in`, integrations and env vars. Clients and
-    /// issued tokens are kept.
+    /// TTL, `expires_in`, `refresh_in`, integrations, env vars, registration
+    /// token and refresh-token grants. Clients, keys, users and issued tokens are kept.
     pub fn reset(&self) {
         self.shared.state().reset();
     }
@@ -129,11 +180,66 @@ impl DevServer {
         self.shared.state().settings.refresh_in = value;
     }
 
-    /// Registers a client, or changes the secret of an existing one.
+    /// Registers a client, or changes the secret of an existing one; an empty
+    /// secret makes it public (`none`) or key-only.
     pub fn add_client(&self, client_id: &str, secret: &str) {
         self.shared
             .state()
             .add_client(client_id.to_owned(), secret.to_owned());
+    }
+
+    /// Registers public keys for a client's `private_key_jwt` assertions (a JWK,
+    /// a JWK Set or a PEM public key), registering the client without a secret
+    /// if it is new. Errors say why the key text does not parse.
+    pub fn add_client_key(&self, client_id: &str, key: &str) -> Result<(), String> {
+        let keys = parse_keys(key)?;
+        self.shared.state().add_client_keys(client_id, keys);
+        Ok(())
+    }
+
+    /// Adds a user of the password grant, or changes their password.
+    pub fn add_user(&self, username: &str, password: &str) {
+        self.shared
+            .state()
+            .add_user(username.to_owned(), password.to_owned());
+    }
+
+    /// Requires this RFC 7591 initial access token (as Bearer) for registration;
+    /// `None` opens registration. [`reset`](Self::reset) restores the start-up value.
+    pub fn set_registration_token(&self, token: Option<&str>) {
+        self.shared.state().settings.registration_token = token.map(str::to_owned);
+    }
+
+    /// The `grant_type`s whose answers carry a new refresh token (default
+    /// `password` and `refresh_token`; without `refresh_token`, refreshing does
+    /// not rotate). [`reset`](Self::reset) restores the default.
+    pub fn set_refresh_token_grants(&self, grant_types: &[&str]) {
+        self.shared.state().settings.refresh_token_grants =
+            grant_types.iter().map(|g| (*g).to_owned()).collect();
+    }
+
+    /// Issues a refresh token to `client_id` (for `scope`, if given) without a
+    /// protocol request: the starting point of a refresh-token flow test.
+    pub fn issue_refresh_token(&self, client_id: &str, scope: Option<&str>) -> String {
+        self.issue_token(TokenKind::Refresh, client_id, scope)
+    }
+
+    /// Issues an access token to `client_id` (for `scope`, if given) without a
+    /// protocol request, e.g. to introspect or to use as a subject token.
+    pub fn issue_access_token(&self, client_id: &str, scope: Option<&str>) -> String {
+        self.issue_token(TokenKind::Access, client_id, scope)
+    }
+
+    fn issue_token(&self, kind: TokenKind, client_id: &str, scope: Option<&str>) -> String {
+        let mut state = self.shared.state();
+        let claims = Claims {
+            client_id: client_id.to_owned(),
+            subject: client_id.to_owned(),
+            scope: scope.map(str::to_owned),
+            family: state.tokens.new_family(),
+            ..Claims::default()
+        };
+        state.issue_with(kind, claims)
     }
 
     /// Adds or replaces an integration credential.

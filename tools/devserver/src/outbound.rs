@@ -5,7 +5,8 @@
 use serde_json::{json, Value};
 
 use crate::http::{RecordedRequest, Reply};
-use crate::state::{State, TokenKind};
+use crate::state::State;
+use crate::tokens::TokenKind;
 
 /// Business code for an unknown integration (HTTP 200).
 const INTEGRATION_NOT_FOUND: u16 = 1001;

@@ -14,7 +14,7 @@ use crate::faults::take_matching;
 use crate::http::{RecordedRequest, Reply};
 use crate::options::Options;
 use crate::state::State;
-use crate::{control, oauth, outbound};
+use crate::{control, discovery, grants, introspection, oauth, outbound, registration, revocation};
 
 /// Prefix of the control API, which is never recorded nor faulted.
 const CONTROL_PREFIX: &str = "/_dev/";
@@ -25,6 +25,10 @@ type Handler = fn(&mut State, &RecordedRequest) -> Result<Reply, Reply>;
 const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/oauth/token", oauth::token),
     ("POST", "/oauth/exchange", oauth::exchange),
+    ("POST", "/oauth2/token", grants::token),
+    ("POST", "/oauth2/introspect", introspection::introspect),
+    ("POST", "/oauth2/revoke", revocation::revoke),
+    ("POST", "/oauth2/register", registration::register),
     ("POST", "/outbound/integration", outbound::integration),
     ("GET", "/outbound/env", outbound::env),
     ("GET", "/_dev/requests", control::requests),
@@ -33,6 +37,7 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/_dev/revoke", control::revoke),
     ("POST", "/_dev/faults", control::push_fault),
     ("POST", "/_dev/config", control::config),
+    ("POST", "/_dev/tokens", control::issue_token),
 ];
 
 /// State plus the stop signal, shared by the handle and every request thread.
@@ -44,14 +49,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Shared state for a server started with `options`.
-    pub fn new(options: &Options) -> Shared {
-        Shared {
-            state: Mutex::new(State::new(options)),
+    /// Shared state for a server started with `options` at `base_url`.
+    pub fn new(options: &Options, base_url: String) -> Result<Shared, String> {
+        Ok(Shared {
+            state: Mutex::new(State::new(options, base_url)?),
             stopping: Mutex::new(false),
             wake: Condvar::new(),
             log: options.log_requests,
-        }
+        })
     }
 
     /// Locks the state (a panicked handler does not poison it for others).
@@ -105,20 +110,22 @@ fn handle(shared: &Shared, mut request: tiny_http::Request) {
 
 /// Records the request, applies any fault, then routes it.
 fn reply(shared: &Shared, request: &RecordedRequest) -> Reply {
-    if !request.path.starts_with(CONTROL_PREFIX) {
-        let fault = {
-            let mut state = shared.state();
-            state.requests.push(request.clone());
-            take_matching(&mut state.faults, &request.path)
-        };
-        if let Some(fault) = fault {
-            shared.sleep(Duration::from_millis(fault.delay_ms));
-            if let Some(reply) = fault.kind.reply() {
-                return reply;
-            }
-        }
+    if request.path.starts_with(CONTROL_PREFIX) {
+        return route(&mut shared.state(), request);
     }
-    route(&mut shared.state(), request)
+    let fault = {
+        let mut state = shared.state();
+        state.requests.push(request.clone());
+        take_matching(&mut state.faults, &request.path)
+    };
+    let Some(fault) = fault else {
+        return route(&mut shared.state(), request);
+    };
+    shared.sleep(Duration::from_millis(fault.delay_ms));
+    match fault.kind.reply() {
+        Some(reply) => reply,
+        None => fault.kind.edit(route(&mut shared.state(), request)),
+    }
 }
 
 fn route(state: &mut State, request: &RecordedRequest) -> Reply {
@@ -130,6 +137,17 @@ fn route(state: &mut State, request: &RecordedRequest) -> Reply {
             Reply::error(status, code, &description)
         }
     };
+    if let Some(issuer_path) = discovery::issuer_path(&request.path) {
+        return match request.method.as_str() {
+            "GET" => discovery::metadata(state, issuer_path),
+            _ => error(
+                405,
+                "method_not_allowed",
+                format!("{} requires GET", request.path),
+            )
+            .with_header("Allow", "GET".to_owned()),
+        };
+    }
     let Some(&(method, _, handler)) = ROUTES.iter().find(|(_, path, _)| *path == request.path)
     else {
         return error(404, "not_found", format!("no endpoint {}", request.path));

@@ -1,41 +1,28 @@
-//! Server state: clients, issued tokens, recorded requests, faults and settings.
+//! Server state: clients, users, issued tokens, recorded requests, faults and settings.
 //!
 //! `State` is plain data; the server keeps it behind one `Mutex` and every
 //! handler holds that lock for the whole (short, never sleeping) request.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use crate::encoding::random_hex32;
 use crate::faults::Fault;
 use crate::http::RecordedRequest;
+use crate::keys::PublicKey;
 use crate::options::Options;
+use crate::tokens::{Claims, TokenKind, Tokens};
 
-/// Which step issued a token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum TokenKind {
-    /// Step 1 ID token, prefix `idt_`.
-    Id,
-    /// Step 2 access token, prefix `at_`.
-    Access,
-}
+/// Grants whose token answers carry a refresh token unless configured otherwise.
+const DEFAULT_REFRESH_TOKEN_GRANTS: [&str; 2] = ["password", "refresh_token"];
 
-struct Token {
-    kind: TokenKind,
-    client_id: String,
-    /// `None` when the TTL is too large to represent: never expires.
-    expires_at: Option<Instant>,
-}
-
-impl Token {
-    fn is_live(&self, now: Instant) -> bool {
-        match self.expires_at {
-            Some(at) => at > now,
-            None => true,
-        }
-    }
+/// A registered OAuth client.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Client {
+    /// `None` for a public or key-only client.
+    pub secret: Option<String>,
+    /// Keys that verify its `private_key_jwt` assertions.
+    pub keys: Vec<PublicKey>,
 }
 
 /// What token responses emit as `expires_in`.
@@ -59,6 +46,11 @@ pub(crate) struct Settings {
     pub integrations: Vec<(String, String)>,
     /// `(key, value)` pairs in server order.
     pub env_vars: Vec<(String, String)>,
+    /// `grant_type`s whose answers carry a new refresh token; with `refresh_token`
+    /// in it, refreshing rotates (the used refresh token dies).
+    pub refresh_token_grants: Vec<String>,
+    /// RFC 7591 initial access token that registration requires as Bearer, if any.
+    pub registration_token: Option<String>,
 }
 
 impl Settings {
@@ -69,7 +61,14 @@ impl Settings {
             refresh_in: None,
             integrations: options.integrations.clone(),
             env_vars: options.env_vars.clone(),
+            refresh_token_grants: DEFAULT_REFRESH_TOKEN_GRANTS.map(str::to_owned).to_vec(),
+            registration_token: options.registration_token.clone(),
         }
+    }
+
+    /// Whether answers to `grant_type` carry a refresh token.
+    pub fn issues_refresh_token(&self, grant_type: &str) -> bool {
+        self.refresh_token_grants.iter().any(|g| g == grant_type)
     }
 
     /// Sets the emitted `expires_in`: a value verbatim, or `None` to omit it.
@@ -103,8 +102,14 @@ impl Settings {
 /// Everything the server remembers; see the module docs for locking.
 pub(crate) struct State {
     defaults: Options,
-    clients: HashMap<String, String>,
-    tokens: HashMap<String, Token>,
+    /// `http://127.0.0.1:PORT`: the issuer, and the base of every endpoint URL.
+    pub base_url: String,
+    clients: HashMap<String, Client>,
+    users: HashMap<String, String>,
+    /// Issued tokens.
+    pub tokens: Tokens,
+    /// `jti` of every client assertion accepted, with its `exp` (Unix seconds).
+    pub seen_assertions: HashMap<String, u64>,
     /// Current overridable settings.
     pub settings: Settings,
     /// Protocol requests in arrival order.
@@ -114,59 +119,90 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// Fresh state from the start-up options.
-    pub fn new(options: &Options) -> State {
-        State {
+    /// Fresh state from the start-up options, for a server at `base_url`.
+    ///
+    /// Fails when a key in `options.client_keys` does not parse.
+    pub fn new(options: &Options, base_url: String) -> Result<State, String> {
+        let mut state = State {
             defaults: options.clone(),
-            clients: options.clients.iter().cloned().collect(),
-            tokens: HashMap::new(),
+            base_url,
+            clients: HashMap::new(),
+            users: options.users.iter().cloned().collect(),
+            tokens: Tokens::default(),
+            seen_assertions: HashMap::new(),
             settings: Settings::from_options(options),
             requests: Vec::new(),
             faults: VecDeque::new(),
+        };
+        for (client_id, secret) in &options.clients {
+            state.add_client(client_id.clone(), secret.clone());
         }
+        for (client_id, key) in &options.client_keys {
+            let keys = crate::keys::parse_keys(key)
+                .map_err(|e| format!("key of client {client_id}: {e}"))?;
+            state.add_client_keys(client_id, keys);
+        }
+        Ok(state)
     }
 
-    /// Clears requests and faults and restores settings; keeps clients and tokens.
+    /// Clears requests and faults and restores settings; keeps clients, users and tokens.
     pub fn reset(&mut self) {
         self.requests.clear();
         self.faults.clear();
         self.settings = Settings::from_options(&self.defaults);
     }
 
-    /// Adds a client or replaces its secret.
+    /// Adds a client or replaces its secret; an empty secret makes it public.
     pub fn add_client(&mut self, client_id: String, secret: String) {
-        self.clients.insert(client_id, secret);
+        let secret = Some(secret).filter(|secret| !secret.is_empty());
+        self.clients.entry(client_id).or_default().secret = secret;
     }
 
-    /// The secret of a registered client.
-    pub fn client_secret(&self, client_id: &str) -> Option<&str> {
-        self.clients.get(client_id).map(String::as_str)
+    /// Adds keys to a client, registering it (without a secret) if it is new.
+    pub fn add_client_keys(&mut self, client_id: &str, keys: Vec<PublicKey>) {
+        let client = self.clients.entry(client_id.to_owned()).or_default();
+        client.keys.extend(keys);
     }
 
-    /// Issues a token of `kind` to `client_id`, valid for the current TTL.
+    /// A registered client.
+    pub fn client(&self, client_id: &str) -> Option<&Client> {
+        self.clients.get(client_id)
+    }
+
+    /// Adds a user for the password grant, or changes their password.
+    pub fn add_user(&mut self, username: String, password: String) {
+        self.users.insert(username, password);
+    }
+
+    /// Whether `username` exists with this `password`.
+    pub fn user_matches(&self, username: &str, password: &str) -> bool {
+        self.users
+            .get(username)
+            .is_some_and(|known| known == password)
+    }
+
+    /// Issues a token of `kind` to `client_id` in a new family (the Coze steps).
     pub fn issue(&mut self, kind: TokenKind, client_id: &str) -> String {
-        let now = Instant::now();
-        self.tokens.retain(|_, token| token.is_live(now));
-        let prefix = match kind {
-            TokenKind::Id => "idt_",
-            TokenKind::Access => "at_",
-        };
-        let value = format!("{prefix}{}", random_hex32());
-        let token = Token {
-            kind,
+        let claims = Claims {
             client_id: client_id.to_owned(),
-            expires_at: now.checked_add(Duration::from_secs(self.settings.ttl_secs)),
+            subject: client_id.to_owned(),
+            family: self.tokens.new_family(),
+            ..Claims::default()
         };
-        self.tokens.insert(value.clone(), token);
-        value
+        self.issue_with(kind, claims)
     }
 
-    /// The client owning `value` if it is an unexpired token of `kind` issued here.
+    /// Issues a token of `kind` for `claims`, valid for the current TTL.
+    pub fn issue_with(&mut self, kind: TokenKind, claims: Claims) -> String {
+        self.tokens.issue(kind, claims, self.settings.ttl_secs)
+    }
+
+    /// The client owning `value` if it is a live token of `kind` issued here.
     pub fn token_client(&self, value: &str, kind: TokenKind) -> Option<&str> {
         self.tokens
-            .get(value)
-            .filter(|token| token.kind == kind && token.is_live(Instant::now()))
-            .map(|token| token.client_id.as_str())
+            .live(value)
+            .filter(|token| token.kind == kind)
+            .map(|token| token.claims.client_id.as_str())
     }
 
     /// Forgets every issued token.

@@ -1,109 +1,20 @@
 //! End-to-end tests over raw HTTP/1.1 on a `TcpStream`.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::{post_form, post_json, send, Response};
 use serde_json::{json, Value};
 use wi_devserver::{DevServer, Fault, FaultKind, Options};
 
 const EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ID_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:id_token";
 const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
-
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Response {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        let found = self
-            .headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name));
-        found.map(|(_, v)| v.as_str())
-    }
-}
-
-fn send(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Response {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request += &format!("{name}: {value}\r\n");
-    }
-    request += "\r\n";
-    request += body;
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let raw = String::from_utf8(raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .map(|line| line.split_once(": ").unwrap())
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .collect();
-    let response = Response {
-        status,
-        headers,
-        body: body.to_owned(),
-    };
-    assert_eq!(response.header("content-type"), Some("application/json"));
-    response
-}
-
-fn encode(pairs: &[(&str, &str)]) -> String {
-    let component = |text: &str| -> String {
-        text.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                    (b as char).to_string()
-                }
-                b' ' => "+".to_owned(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
-    let pairs: Vec<String> = pairs
-        .iter()
-        .map(|(n, v)| format!("{}={}", component(n), component(v)))
-        .collect();
-    pairs.join("&")
-}
-
-fn post_form(port: u16, path: &str, pairs: &[(&str, &str)], headers: &[(&str, &str)]) -> Response {
-    let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
-    all.extend_from_slice(headers);
-    send(port, "POST", path, &all, &encode(pairs))
-}
-
-fn post_json(port: u16, path: &str, body: &Value, headers: &[(&str, &str)]) -> Response {
-    let mut all = vec![("Content-Type", "application/json")];
-    all.extend_from_slice(headers);
-    send(port, "POST", path, &all, &body.to_string())
-}
 
 fn id_token(port: u16, client: &str, secret: &str) -> Response {
     let form = [
