@@ -6,10 +6,12 @@ A drop-in for the Coze Python SDK (`coze-workload-identity`): replace
 found through `$WI_LIBRARY_PATH`, a copy inside this package, or the
 `target/release/` of the source checkout; it is loaded on first use.
 Log lines go to the ``logging.getLogger("workload_identity")`` logger.
+`AsyncClient` offers `Client`'s methods as coroutines, for asyncio code.
 """
 
 from ._log_bridge import sync_log_level
 from ._version import __version__
+from .aio import AsyncClient
 from .client import Client
 from .exceptions import (
     ClientClosedError,
@@ -25,6 +27,7 @@ from .exceptions import (
 from .models import ProjectEnvVar, ProjectEnvVars
 
 __all__ = [
+    "AsyncClient",
     "Client",
     "ClientClosedError",
     "ConfigurationError",

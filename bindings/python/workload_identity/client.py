@@ -93,6 +93,8 @@ class Client:
         token = _native.take_string(out)
         if lease_ms.value:
             self._lease = (token, _monotonic() + lease_ms.value / 1000.0)
+            if handle.closed:  # close() ran during the call: its lease must not outlive it
+                self._lease = None
         return token
 
     def force_refresh(self) -> str:
@@ -188,8 +190,10 @@ class Client:
         client is freed when the last of them returns. The cached token stays
         usable by other clients of the same identity.
         """
-        self._lease = None
         self._close()
+        # After the handle is closed: a call finishing meanwhile either sees it
+        # closed and drops its lease, or set its lease before this line.
+        self._lease = None
 
     @property
     def closed(self) -> bool:
