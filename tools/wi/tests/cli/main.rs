@@ -8,5 +8,6 @@ mod exchange;
 mod exit_codes;
 mod help;
 mod outbound;
+mod readme;
 mod support;
 mod token;
