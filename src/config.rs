@@ -197,7 +197,7 @@ fn parse_client_auth(value: &str) -> Option<ClientAuth> {
 }
 
 /// An http(s) URL with a host; returns whether the host is loopback.
-fn parse_url(value: &str) -> Result<bool, String> {
+pub(crate) fn parse_url(value: &str) -> Result<bool, String> {
     let uri: ureq::http::Uri = value
         .parse()
         .map_err(|_| format!("{value:?} is not a valid URL"))?;

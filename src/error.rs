@@ -16,6 +16,8 @@ pub enum ErrorKind {
     TokenExchange = 4,
     /// The integration-credential or env-var API failed.
     Integration = 5,
+    /// The skill environment endpoint answered with an API error code.
+    SkillEnv = 8,
     /// A bug: a panic was caught.
     Internal = 99,
 }
@@ -37,6 +39,8 @@ pub enum Operation {
     IntegrationCredential,
     /// Fetching the project's environment variables.
     ProjectEnvVars,
+    /// Loading the skill environment (only an API error code fails it).
+    SkillEnv,
     /// Waiting for or running a token refresh (a panic, or a wait that timed out).
     Refresh,
     /// None that the caller started: a bug (a caught panic).
@@ -53,6 +57,7 @@ impl Operation {
             Operation::Internal => ErrorKind::Internal,
             Operation::AccessToken | Operation::Exchange => ErrorKind::TokenExchange,
             Operation::IntegrationCredential | Operation::ProjectEnvVars => ErrorKind::Integration,
+            Operation::SkillEnv => ErrorKind::SkillEnv,
         }
     }
 
@@ -65,6 +70,7 @@ impl Operation {
             Operation::Exchange => "token exchange failed",
             Operation::IntegrationCredential => "integration credential request failed",
             Operation::ProjectEnvVars => "project env vars request failed",
+            Operation::SkillEnv => "skill environment API error",
             Operation::Refresh => "token refresh failed",
             Operation::Internal => "internal error",
         }

@@ -15,10 +15,12 @@
 //! ```
 #![deny(missing_docs)]
 
+mod ca_file;
 mod cache;
 mod client;
 mod clock;
 mod config;
+mod egress;
 mod error;
 pub mod ffi;
 mod fork;
@@ -31,16 +33,26 @@ mod log;
 mod protocol;
 mod retry;
 mod secret;
+mod skill_env;
 mod stats;
 mod transport;
 
 pub use client::{Client, ExchangeParams, ExchangedToken};
 pub use config::{ClientAuth, Config, ConfigBuilder, OptionKey};
+pub use egress::{
+    mask_url_credentials, outbound_ca_bundle_path, outbound_proxy_url, OutboundProxy,
+    COZE_OUTBOUND_AUTH_PROXY, COZE_OUTBOUND_AUTH_PROXY_CA, COZE_OUTBOUND_AUTH_PROXY_CA_PATH,
+    COZE_SKILL_PROXY_DOMAIN, IDENTITY_TICKET,
+};
 pub use error::{Error, ErrorKind, Operation};
 pub use lane::Lane;
 pub use log::{set_log_sink, Level, LogSink};
 pub use protocol::EnvVar;
 pub use secret::SecretString;
+pub use skill_env::{
+    load_skill_env, SkillEnvOptions, SkillEnvReport, COZE_SKILL_ENV_ENDPOINT,
+    DEFAULT_SKILL_ENV_ENDPOINT, DEFAULT_SKILL_ENV_TIMEOUT,
+};
 pub use stats::Stats;
 
 /// The library version (`Cargo.toml`).

@@ -22,6 +22,9 @@ pub enum wi_status {
     WI_STATUS_TOKEN_EXCHANGE = 4,
     /// Integration-credential or env-var API failed.
     WI_STATUS_INTEGRATION = 5,
+    /// The skill environment endpoint answered with an API error code
+    /// (`wi_load_skill_env`; every other failure of it is "nothing loaded").
+    WI_STATUS_SKILL_ENV = 8,
     /// A bug: a panic was caught at the boundary.
     WI_STATUS_INTERNAL = 99,
 }
@@ -34,6 +37,7 @@ impl wi_status {
             ErrorKind::TokenRetrieval => wi_status::WI_STATUS_TOKEN_RETRIEVAL,
             ErrorKind::TokenExchange => wi_status::WI_STATUS_TOKEN_EXCHANGE,
             ErrorKind::Integration => wi_status::WI_STATUS_INTEGRATION,
+            ErrorKind::SkillEnv => wi_status::WI_STATUS_SKILL_ENV,
             ErrorKind::Internal => wi_status::WI_STATUS_INTERNAL,
         }
     }

@@ -14,7 +14,7 @@ use crate::faults::take_matching;
 use crate::http::{RecordedRequest, Reply};
 use crate::options::Options;
 use crate::state::State;
-use crate::{control, oauth, outbound};
+use crate::{control, oauth, outbound, skill};
 
 /// Prefix of the control API, which is never recorded nor faulted.
 const CONTROL_PREFIX: &str = "/_dev/";
@@ -27,12 +27,15 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/oauth/exchange", oauth::exchange),
     ("POST", "/outbound/integration", outbound::integration),
     ("GET", "/outbound/env", outbound::env),
+    ("POST", "/skill/get_skill_envs", skill::get_skill_envs),
     ("GET", "/_dev/requests", control::requests),
     ("GET", "/_dev/stats", control::stats),
     ("POST", "/_dev/reset", control::reset),
     ("POST", "/_dev/revoke", control::revoke),
     ("POST", "/_dev/faults", control::push_fault),
     ("POST", "/_dev/config", control::config),
+    ("POST", "/_dev/egress", control::start_egress),
+    ("GET", "/_dev/egress", control::egress),
 ];
 
 /// State plus the stop signal, shared by the handle and every request thread.

@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
+use crate::egress::{Egress, EgressInfo};
 use crate::encoding::random_hex32;
 use crate::faults::Fault;
 use crate::http::RecordedRequest;
 use crate::options::Options;
+use crate::skill::SkillEnv;
 
 /// Which step issued a token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +61,8 @@ pub(crate) struct Settings {
     pub integrations: Vec<(String, String)>,
     /// `(key, value)` pairs in server order.
     pub env_vars: Vec<(String, String)>,
+    /// Served by `/skill/get_skill_envs`.
+    pub skill_envs: Vec<SkillEnv>,
 }
 
 impl Settings {
@@ -69,6 +73,7 @@ impl Settings {
             refresh_in: None,
             integrations: options.integrations.clone(),
             env_vars: options.env_vars.clone(),
+            skill_envs: options.skill_envs.clone(),
         }
     }
 
@@ -111,6 +116,8 @@ pub(crate) struct State {
     pub requests: Vec<RecordedRequest>,
     /// Pending faults, FIFO.
     pub faults: VecDeque<Fault>,
+    /// The egress test rig, once started (kept by `reset`).
+    pub egress: Option<Egress>,
 }
 
 impl State {
@@ -123,6 +130,7 @@ impl State {
             settings: Settings::from_options(options),
             requests: Vec::new(),
             faults: VecDeque::new(),
+            egress: None,
         }
     }
 
@@ -167,6 +175,15 @@ impl State {
             .get(value)
             .filter(|token| token.kind == kind && token.is_live(Instant::now()))
             .map(|token| token.client_id.as_str())
+    }
+
+    /// Starts the egress rig with `ticket`, or gives the running one that ticket.
+    pub fn egress(&mut self, ticket: &str) -> std::io::Result<EgressInfo> {
+        match &self.egress {
+            Some(egress) => egress.set_ticket(ticket),
+            None => self.egress = Some(Egress::start(ticket)?),
+        }
+        Ok(self.egress.as_ref().map(Egress::info).unwrap_or_else(|| unreachable!()))
     }
 
     /// Forgets every issued token.
