@@ -44,7 +44,11 @@ static FILES: ArcSwapOption<Vec<Arc<CaFile>>> = ArcSwapOption::const_empty();
 pub(crate) fn path_for(content: &str) -> Result<PathBuf, Error> {
     let pid = std::process::id();
     let same = |file: &&Arc<CaFile>| file.pid == pid && file.content == content;
-    if let Some(file) = FILES.load().as_ref().and_then(|files| files.iter().find(same)) {
+    if let Some(file) = FILES
+        .load()
+        .as_ref()
+        .and_then(|files| files.iter().find(same))
+    {
         return Ok(file.path.clone());
     }
     install_exit_handler();

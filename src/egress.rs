@@ -42,9 +42,9 @@ pub(crate) fn process_env(name: &str) -> Result<Option<String>, Error> {
         Ok(value) if value.is_empty() => Ok(None),
         Ok(value) => Ok(Some(value)),
         Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => Err(Error::configuration(format!(
-            "{name} is not valid UTF-8"
-        ))),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(Error::configuration(format!("{name} is not valid UTF-8")))
+        }
     }
 }
 
@@ -234,7 +234,10 @@ mod tests {
     #[test]
     fn proxy_url_precedence_and_credentials() {
         let env = env_of(&[
-            (COZE_SKILL_PROXY_DOMAIN, "HTTP://old:creds@proxy.internal:8080/x?y#z"),
+            (
+                COZE_SKILL_PROXY_DOMAIN,
+                "HTTP://old:creds@proxy.internal:8080/x?y#z",
+            ),
             (COZE_OUTBOUND_AUTH_PROXY, "http://fallback:3128"),
             (IDENTITY_TICKET, "tk+a/b=c d"),
         ]);
@@ -258,9 +261,14 @@ mod tests {
     fn proxy_url_errors() {
         let error = proxy_url_with(&env_of(&[(IDENTITY_TICKET, "t")])).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Configuration);
-        assert!(error.message().starts_with("Neither COZE_SKILL_PROXY_DOMAIN"));
-        let error = proxy_url_with(&env_of(&[(COZE_OUTBOUND_AUTH_PROXY, "http://p:1")])).unwrap_err();
-        assert!(error.message().starts_with("identity_ticket environment variable"));
+        assert!(error
+            .message()
+            .starts_with("Neither COZE_SKILL_PROXY_DOMAIN"));
+        let error =
+            proxy_url_with(&env_of(&[(COZE_OUTBOUND_AUTH_PROXY, "http://p:1")])).unwrap_err();
+        assert!(error
+            .message()
+            .starts_with("identity_ticket environment variable"));
         for bad in [
             "ftp://user:hunter2@proxy:21",
             "socks5://user:hunter2@proxy",
@@ -269,12 +277,18 @@ mod tests {
             "http://user:hunter2@:8080",
             "http://proxy :8080",
         ] {
-            let env = env_of(&[(COZE_OUTBOUND_AUTH_PROXY, bad), (IDENTITY_TICKET, "ticket-xyz")]);
+            let env = env_of(&[
+                (COZE_OUTBOUND_AUTH_PROXY, bad),
+                (IDENTITY_TICKET, "ticket-xyz"),
+            ]);
             let error = proxy_url_with(&env).unwrap_err();
             assert_eq!(error.kind(), ErrorKind::Configuration, "{bad}");
             let shown = error.to_string();
             assert!(shown.contains(COZE_OUTBOUND_AUTH_PROXY), "{shown}");
-            assert!(!shown.contains("hunter2") && !shown.contains("ticket-xyz"), "{shown}");
+            assert!(
+                !shown.contains("hunter2") && !shown.contains("ticket-xyz"),
+                "{shown}"
+            );
         }
     }
 
@@ -306,12 +320,12 @@ mod tests {
              '/nonexistent/ca.pem' but the file does not exist. Please check the path."
         );
         let env = env_of(&[(COZE_OUTBOUND_AUTH_PROXY_CA_PATH, "/")]);
-        assert_eq!(
-            ca_bundle_path_with(&env).unwrap(),
-            Some(PathBuf::from("/"))
-        );
+        assert_eq!(ca_bundle_path_with(&env).unwrap(), Some(PathBuf::from("/")));
         let env = env_of(&[
-            (COZE_OUTBOUND_AUTH_PROXY_CA, "-----BEGIN CERTIFICATE-----\nunit\n"),
+            (
+                COZE_OUTBOUND_AUTH_PROXY_CA,
+                "-----BEGIN CERTIFICATE-----\nunit\n",
+            ),
             (COZE_OUTBOUND_AUTH_PROXY_CA_PATH, "/nonexistent/ca.pem"),
         ]);
         let path = ca_bundle_path_with(&env).unwrap().unwrap();

@@ -5,8 +5,8 @@
 
 use std::ffi::{c_char, CStr, CString};
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use zeroize::Zeroize;
@@ -158,7 +158,11 @@ pub(crate) unsafe fn path_arg(ptr: *const c_char, name: &str) -> Result<PathBuf,
 ///
 /// # Safety
 /// `ptr` is NULL or points to `len` readable values valid for `'a`.
-pub(crate) unsafe fn slice_arg<'a, T>(ptr: *const T, len: usize, name: &str) -> Result<&'a [T], Error> {
+pub(crate) unsafe fn slice_arg<'a, T>(
+    ptr: *const T,
+    len: usize,
+    name: &str,
+) -> Result<&'a [T], Error> {
     if ptr.is_null() {
         if len == 0 {
             return Ok(&[]);
@@ -337,12 +341,17 @@ mod tests {
         // SAFETY: every pointer is NULL or live for the block.
         unsafe {
             assert_eq!(
-                path_arg(path.as_ptr(), "path").unwrap().as_os_str().as_bytes(),
+                path_arg(path.as_ptr(), "path")
+                    .unwrap()
+                    .as_os_str()
+                    .as_bytes(),
                 b"/t\xff"
             );
             assert!(path_arg(std::ptr::null(), "path").is_err());
             assert_eq!(slice_arg(items.as_ptr(), 3, "items").unwrap(), &items);
-            assert!(slice_arg::<u8>(std::ptr::null(), 0, "items").unwrap().is_empty());
+            assert!(slice_arg::<u8>(std::ptr::null(), 0, "items")
+                .unwrap()
+                .is_empty());
             assert!(slice_arg::<u8>(std::ptr::null(), 1, "items").is_err());
         }
     }

@@ -51,7 +51,10 @@ pub unsafe extern "C" fn wi_get_outbound_proxy(
                     "out_proxy_url and out_ca_bundle_path are both NULL",
                 ));
             }
-            let url = url_slot.as_ref().map(|_| outbound_proxy_url()).transpose()?;
+            let url = url_slot
+                .as_ref()
+                .map(|_| outbound_proxy_url())
+                .transpose()?;
             let ca = match ca_slot {
                 Some(_) => outbound_ca_bundle_path()?,
                 None => None,

@@ -57,7 +57,10 @@ pub(crate) fn resolve(path: &Path) -> PathBuf {
         existing.pop();
         rest.push(name);
         if let Ok(resolved) = std::fs::canonicalize(&existing) {
-            return rest.iter().rev().fold(resolved, |path, name| path.join(name));
+            return rest
+                .iter()
+                .rev()
+                .fold(resolved, |path, name| path.join(name));
         }
     }
     absolute
@@ -132,8 +135,12 @@ pub(crate) fn read_ticket(file: &Path) -> Result<Option<SecretString>, String> {
     if !file.exists() {
         return Ok(None);
     }
-    let json = read_json(file)
-        .map_err(|why| format!("Failed to read identity ticket file {}: {why}", file.display()))?;
+    let json = read_json(file).map_err(|why| {
+        format!(
+            "Failed to read identity ticket file {}: {why}",
+            file.display()
+        )
+    })?;
     let Value::Object(mut object) = json else {
         return Err(format!(
             "Invalid identity ticket file {}: expected JSON object",
@@ -175,7 +182,9 @@ mod tests {
         assert_eq!(found.path, Path::new("/w/.coze/agents/7001"));
         assert_eq!(found.agent_id, "7001");
         assert_eq!(
-            agent_dir(Path::new("/w/.coze/agents/x/.coze/agents/12")).unwrap().agent_id,
+            agent_dir(Path::new("/w/.coze/agents/x/.coze/agents/12"))
+                .unwrap()
+                .agent_id,
             "12"
         );
         for none in [
@@ -203,7 +212,10 @@ mod tests {
         assert_eq!(match_skill(&skills, source), Some("42".into()));
         assert_eq!(match_skill(&json!({"relPath": "x"}), source), None);
         assert_eq!(
-            match_skill(&json!([{"relPath": "skills/weather", "skillId": 5}]), source),
+            match_skill(
+                &json!([{"relPath": "skills/weather", "skillId": 5}]),
+                source
+            ),
             None
         );
         assert_eq!(match_skill(&Value::Null, source), None);
@@ -218,7 +230,10 @@ mod tests {
         };
         std::fs::create_dir_all(&agent.path).unwrap();
         let config = agent.path.join("config.json");
-        assert!(matches!(read_config(&agent), Err(ConfigProblem::Missing(_))));
+        assert!(matches!(
+            read_config(&agent),
+            Err(ConfigProblem::Missing(_))
+        ));
         for (content, why) in [
             ("{not json", "not JSON"),
             ("[1, 2]", "not a JSON object"),
@@ -228,13 +243,18 @@ mod tests {
             std::fs::write(&config, content).unwrap();
             match read_config(&agent) {
                 Err(ConfigProblem::Unusable(message)) => {
-                    assert!(message.contains("config.json") && message.contains(why), "{message}")
+                    assert!(
+                        message.contains("config.json") && message.contains(why),
+                        "{message}"
+                    )
                 }
                 other => panic!("{content}: {other:?}"),
             }
         }
         std::fs::write(&config, vec![b' '; MAX_FILE_BYTES as usize + 1]).unwrap();
-        assert!(matches!(read_config(&agent), Err(ConfigProblem::Unusable(m)) if m.contains("larger")));
+        assert!(
+            matches!(read_config(&agent), Err(ConfigProblem::Unusable(m)) if m.contains("larger"))
+        );
         std::fs::write(&config, r#"{"patToken": "pat-secret", "skills": [1]}"#).unwrap();
         let read = read_config(&agent).unwrap();
         assert_eq!(read.pat_token.expose(), "pat-secret");

@@ -239,7 +239,12 @@ fn run_once(
     };
     let (next, result) = match attempt() {
         Outcome::NotAttempted(report) => (settle.previous.take(), Ok(report)),
-        Outcome::Attempted(report, None) => (Some(Phase::Done { report: report.clone() }), Ok(report)),
+        Outcome::Attempted(report, None) => (
+            Some(Phase::Done {
+                report: report.clone(),
+            }),
+            Ok(report),
+        ),
         Outcome::Attempted(report, Some(error)) => (Some(Phase::Done { report }), Err(error)),
     };
     settle.finish(next.unwrap_or(Phase::Idle));
@@ -356,7 +361,10 @@ impl Loader<'_> {
             Ok(variables) => (variables, None),
             Err(Fetched::ApiError(payload)) => {
                 report.message = Some("the skill environment API returned an error code".into());
-                let error = Error::new(Operation::SkillEnv, format!("GetSkillEnvs error: {payload}"));
+                let error = Error::new(
+                    Operation::SkillEnv,
+                    format!("GetSkillEnvs error: {payload}"),
+                );
                 log(Level::Warn, || error.to_string());
                 return Outcome::Attempted(report, Some(error));
             }
@@ -394,7 +402,9 @@ impl Loader<'_> {
             .env
             .get(COZE_SKILL_ENV_ENDPOINT)
             .unwrap_or_else(|| DEFAULT_SKILL_ENV_ENDPOINT.to_owned());
-        let failed = |why: String| Fetched::Failed(format!("Failed to load skill environment variables: {why}"));
+        let failed = |why: String| {
+            Fetched::Failed(format!("Failed to load skill environment variables: {why}"))
+        };
         let loopback = crate::config::parse_url(&endpoint)
             .map_err(|why| failed(format!("{COZE_SKILL_ENV_ENDPOINT}: {why}")))?;
         if endpoint.starts_with("http://") && !loopback {
@@ -455,13 +465,21 @@ impl Loader<'_> {
                 .find(|(served, value)| served == name && !value.is_empty())
                 .map(|(_, value)| value)
         };
-        let ca_names = [COZE_OUTBOUND_AUTH_PROXY_CA, COZE_OUTBOUND_AUTH_PROXY_CA_PATH];
+        let ca_names = [
+            COZE_OUTBOUND_AUTH_PROXY_CA,
+            COZE_OUTBOUND_AUTH_PROXY_CA_PATH,
+        ];
         if ca_path_was_set {
-            report
-                .kept
-                .extend(ca_names.iter().filter(|name| served(name).is_some()).map(|name| name.to_string()));
+            report.kept.extend(
+                ca_names
+                    .iter()
+                    .filter(|name| served(name).is_some())
+                    .map(|name| name.to_string()),
+            );
         } else if let Some(name) = ca_names.iter().find(|name| served(name).is_some()) {
-            let value = served(name).map(|value| value.expose().to_owned()).unwrap_or_default();
+            let value = served(name)
+                .map(|value| value.expose().to_owned())
+                .unwrap_or_default();
             loaded |= self.set(name, &value, report);
         }
         loaded

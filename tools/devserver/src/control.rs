@@ -115,7 +115,9 @@ pub(crate) fn start_egress(state: &mut State, request: &RecordedRequest) -> Resu
 pub(crate) fn egress(state: &mut State, _: &RecordedRequest) -> Result<Reply, Reply> {
     match &state.egress {
         Some(egress) => Ok(Reply::json(200, &egress.info().to_json())),
-        None => Err(bad_request("the egress rig is not started: POST /_dev/egress first")),
+        None => Err(bad_request(
+            "the egress rig is not started: POST /_dev/egress first",
+        )),
     }
 }
 

@@ -33,8 +33,8 @@ pub use egress::EgressInfo;
 pub use faults::{Fault, FaultKind};
 pub use http::RecordedRequest;
 pub use options::Options;
-pub use skill::SkillEnv;
 use server::Shared;
+pub use skill::SkillEnv;
 
 /// A running server; dropping it (or [`DevServer::stop`]) stops it and joins its threads.
 ///
@@ -163,7 +163,11 @@ impl DevServer {
 
     /// The egress rig's URLs, CA and counters, if it was started.
     pub fn egress_info(&self) -> Option<EgressInfo> {
-        self.shared.state().egress.as_ref().map(|egress| egress.info())
+        self.shared
+            .state()
+            .egress
+            .as_ref()
+            .map(|egress| egress.info())
     }
 
     /// Replaces the skill environments served by `/skill/get_skill_envs`.

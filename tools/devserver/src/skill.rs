@@ -68,7 +68,13 @@ pub(crate) fn get_skill_envs(state: &mut State, request: &RecordedRequest) -> Re
         .and_then(|value| value.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim().to_owned())
-        .filter(|token| state.settings.skill_envs.iter().any(|env| env.pat_token == *token))
+        .filter(|token| {
+            state
+                .settings
+                .skill_envs
+                .iter()
+                .any(|env| env.pat_token == *token)
+        })
         .ok_or_else(|| base_error(401, 401, "invalid or missing PAT token"))?;
     let body: Value = serde_json::from_str(&request.body)
         .map_err(|_| base_error(400, 400, "request body must be JSON"))?;
@@ -80,9 +86,10 @@ pub(crate) fn get_skill_envs(state: &mut State, request: &RecordedRequest) -> Re
     let (Some(agent_id), Some(skill_id)) = (id("agent_id"), id("skill_id")) else {
         return Err(base_error(400, 400, "agent_id and skill_id are required"));
     };
-    let found = state.settings.skill_envs.iter().find(|env| {
-        env.pat_token == token && env.agent_id == agent_id && env.skill_id == skill_id
-    });
+    let found =
+        state.settings.skill_envs.iter().find(|env| {
+            env.pat_token == token && env.agent_id == agent_id && env.skill_id == skill_id
+        });
     match found {
         Some(env) => {
             let envs: Map<String, Value> = env

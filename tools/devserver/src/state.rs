@@ -183,7 +183,11 @@ impl State {
             Some(egress) => egress.set_ticket(ticket),
             None => self.egress = Some(Egress::start(ticket)?),
         }
-        Ok(self.egress.as_ref().map(Egress::info).unwrap_or_else(|| unreachable!()))
+        Ok(self
+            .egress
+            .as_ref()
+            .map(Egress::info)
+            .unwrap_or_else(|| unreachable!()))
     }
 
     /// Forgets every issued token.

@@ -60,9 +60,16 @@ fn handle(mut client: TcpStream, ticket: &Ticket, counters: &Counters) -> std::i
         .find(|(name, _)| name.trim().eq_ignore_ascii_case("proxy-authorization"))
         .map(|(_, value)| value.trim().to_owned());
     if method != "CONNECT" {
-        return reply(&mut client, "405 Method Not Allowed", "only CONNECT is supported");
+        return reply(
+            &mut client,
+            "405 Method Not Allowed",
+            "only CONNECT is supported",
+        );
     }
-    if !authorization.as_deref().is_some_and(|value| authorized(value, ticket)) {
+    if !authorization
+        .as_deref()
+        .is_some_and(|value| authorized(value, ticket))
+    {
         counters.connects_refused.fetch_add(1, Ordering::SeqCst);
         let response = "HTTP/1.1 407 Proxy Authentication Required\r\n\
                         Proxy-Authenticate: Basic realm=\"coze-outbound\"\r\n\

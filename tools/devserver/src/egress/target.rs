@@ -55,7 +55,11 @@ fn answer(stream: TcpStream, tls: Arc<ServerConfig>, counters: &Counters) -> std
         "body_bytes": body.len(),
     })
     .to_string();
-    let payload = if method == "HEAD" { "" } else { document.as_str() };
+    let payload = if method == "HEAD" {
+        ""
+    } else {
+        document.as_str()
+    };
     let response = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
          Connection: close\r\n\r\n{payload}",
