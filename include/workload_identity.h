@@ -496,11 +496,13 @@ void wi_options_free(struct wi_options *options);
  *
  * On success `*out_json` receives a JSON object owned by the caller (free
  * with `wi_free_string`) saying what was done, with names only, never values:
- * `{"loaded": bool, "cached": bool, "source_path": str|null, "agent_id":
+ * `{"loaded": bool, "cached": bool, "attempted": bool, "source_path": str|null, "agent_id":
  * str|null, "skill_id": str|null, "set": [names written], "unset": [names
  * removed], "kept": [names served but already set], "message": str|null}`.
  * `cached` is true when this call did nothing and describes the process's
- * earlier attempt.
+ * earlier attempt; `attempted` is true once the process has made its attempt
+ * (later calls without `force` do nothing), false when loading stopped before
+ * that (no agent directory or no usable `config.json`: a later call tries again).
  *
  * Errors: `WI_STATUS_SKILL_ENV` when the endpoint answered with an API error
  * code (`BaseResp.StatusCode` not 0); the message ends with `GetSkillEnvs

@@ -75,6 +75,11 @@ pub struct SkillEnvReport {
     pub loaded: bool,
     /// True when this call did nothing and reports the process's earlier attempt.
     pub cached: bool,
+    /// True when this report is of the process's attempt (this call's or,
+    /// when `cached`, an earlier one's): later calls without `force` do
+    /// nothing. False when loading stopped before it counted (no agent
+    /// directory, no usable `config.json`): a later call tries again.
+    pub attempted: bool,
     /// The source path whose agent directory was used.
     pub source_path: Option<PathBuf>,
     /// The agent id (the digits of `.coze/agents/<digits>`).
@@ -92,13 +97,14 @@ pub struct SkillEnvReport {
 }
 
 impl SkillEnvReport {
-    /// The report as a JSON object: `loaded`, `cached` (booleans),
+    /// The report as a JSON object: `loaded`, `cached`, `attempted` (booleans),
     /// `source_path`, `agent_id`, `skill_id`, `message` (strings or null),
     /// `set`, `unset`, `kept` (arrays of variable names).
     pub fn to_json(&self) -> String {
         json!({
             "loaded": self.loaded,
             "cached": self.cached,
+            "attempted": self.attempted,
             "source_path": self.source_path.as_ref().map(|path| path.to_string_lossy()),
             "agent_id": self.agent_id,
             "skill_id": self.skill_id,
@@ -239,13 +245,16 @@ fn run_once(
     };
     let (next, result) = match attempt() {
         Outcome::NotAttempted(report) => (settle.previous.take(), Ok(report)),
-        Outcome::Attempted(report, None) => (
-            Some(Phase::Done {
+        Outcome::Attempted(report, error) => {
+            let report = SkillEnvReport {
+                attempted: true,
+                ..report
+            };
+            let next = Some(Phase::Done {
                 report: report.clone(),
-            }),
-            Ok(report),
-        ),
-        Outcome::Attempted(report, Some(error)) => (Some(Phase::Done { report }), Err(error)),
+            });
+            (next, error.map_or(Ok(report), Err))
+        }
     };
     settle.finish(next.unwrap_or(Phase::Idle));
     result

@@ -397,11 +397,11 @@ fn private_state() -> OnceState {
 fn once_per_process_unless_forced() {
     let state = private_state();
     let not = run_once(&state, false, || Outcome::NotAttempted(report(false))).unwrap();
-    assert!(!not.cached);
+    assert!(!not.cached && !not.attempted);
     let first = run_once(&state, false, || Outcome::Attempted(report(true), None)).unwrap();
-    assert!(first.loaded && !first.cached);
+    assert!(first.loaded && !first.cached && first.attempted);
     let again = run_once(&state, false, || panic!("must not run")).unwrap();
-    assert!(again.loaded && again.cached);
+    assert!(again.loaded && again.cached && again.attempted);
     let forced = run_once(&state, true, || Outcome::Attempted(report(false), None)).unwrap();
     assert!(!forced.loaded && !forced.cached);
     // A forced call that stops early keeps the earlier result.

@@ -133,14 +133,21 @@ fn route(state: &mut State, request: &RecordedRequest) -> Reply {
             Reply::error(status, code, &description)
         }
     };
-    let Some(&(method, _, handler)) = ROUTES.iter().find(|(_, path, _)| *path == request.path)
-    else {
+    let methods: Vec<&str> = ROUTES
+        .iter()
+        .filter(|(_, path, _)| *path == request.path)
+        .map(|(method, _, _)| *method)
+        .collect();
+    if methods.is_empty() {
         return error(404, "not_found", format!("no endpoint {}", request.path));
-    };
-    if request.method != method {
-        let description = format!("{} requires {method}", request.path);
-        return error(405, "method_not_allowed", description)
-            .with_header("Allow", method.to_owned());
     }
+    let found = ROUTES
+        .iter()
+        .find(|(method, path, _)| *path == request.path && *method == request.method);
+    let Some(&(_, _, handler)) = found else {
+        let allowed = methods.join(", ");
+        let description = format!("{} requires {allowed}", request.path);
+        return error(405, "method_not_allowed", description).with_header("Allow", allowed);
+    };
     handler(state, request).unwrap_or_else(|reply| reply)
 }
