@@ -392,6 +392,17 @@ wi_status wi_force_refresh(const struct wi_client *client, char **out_token, str
 wi_status wi_get_outbound_proxy(char **out_proxy_url, char **out_ca_bundle_path, struct wi_error **out_error);
 
 /**
+ * `url` with its credentials masked, fit for a log line or a message:
+ * `http://space:***@proxy:8080` (a password becomes `***`; userinfo without
+ * a password is masked whole; text that is not a URL is masked up to its last
+ * `@`).
+ *
+ * Returns a new string owned by the caller, freed with `wi_free_string`;
+ * NULL when `url` is NULL or not UTF-8. Thread-safe.
+ */
+char *wi_mask_url(const char *url);
+
+/**
  * The status class of `error`.
  *
  * `error` NULL gives `WI_STATUS_INVALID_ARGUMENT`. Thread-safe.

@@ -2,9 +2,11 @@
 
 use std::ffi::c_char;
 
-use crate::egress::{outbound_ca_bundle_path, outbound_proxy_url};
+use crate::egress::{mask_url_credentials, outbound_ca_bundle_path, outbound_proxy_url};
 use crate::error::Error;
-use crate::ffi::boundary::{guard, optional_out_arg, string_into_raw};
+use crate::ffi::boundary::{
+    guard, guard_infallible, optional_out_arg, optional_str_arg, string_into_raw,
+};
 use crate::ffi::error::{wi_error, wi_status};
 
 /// The outbound proxy settings, ready for an HTTP client (libcurl:
@@ -79,4 +81,21 @@ pub unsafe extern "C" fn wi_get_outbound_proxy(
         },
         || {},
     )
+}
+
+/// `url` with its credentials masked, fit for a log line or a message:
+/// `http://space:***@proxy:8080` (a password becomes `***`; userinfo without
+/// a password is masked whole; text that is not a URL is masked up to its last
+/// `@`).
+///
+/// Returns a new string owned by the caller, freed with `wi_free_string`;
+/// NULL when `url` is NULL or not UTF-8. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn wi_mask_url(url: *const c_char) -> *mut c_char {
+    guard_infallible(std::ptr::null_mut(), || {
+        match optional_str_arg(url, "url") {
+            Ok(Some(url)) => string_into_raw(&mask_url_credentials(url)),
+            _ => std::ptr::null_mut(),
+        }
+    })
 }
