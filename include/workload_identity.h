@@ -493,7 +493,8 @@ void wi_options_free(struct wi_options *options);
  * wins; give the program's own source or executable path), or, when
  * `source_paths` is NULL and `source_path_count` 0, in the current directory
  * and then the running executable's path. Its `config.json` (`patToken`,
- * `skills`) and `/source/ticket.json` set `agent_id`, `pat_token`, `skill_id`
+ * `skills`) and the ticket file (`ticket_file`, NULL: `/source/ticket.json`,
+ * `{"IDENTITY_TICKET": "..."}`) set `agent_id`, `pat_token`, `skill_id`
  * and `identity_ticket`/`IDENTITY_TICKET`; with a matching skill the variables
  * of the skill environment endpoint (`COZE_SKILL_ENV_ENDPOINT`, default
  * `https://www.coze.cn/api/coze_claw/skill/get_skill_envs`) are applied too,
@@ -528,7 +529,7 @@ void wi_options_free(struct wi_options *options);
  * that keep their own copy of the environment (Go's `os.Getenv`, Python's
  * `os.environ`) must copy the names listed in `set` and `unset` from it.
  */
-wi_status wi_load_skill_env(const char *const *source_paths, size_t source_path_count, bool force, uint32_t timeout_ms, char **out_json, struct wi_error **out_error);
+wi_status wi_load_skill_env(const char *const *source_paths, size_t source_path_count, const char *ticket_file, bool force, uint32_t timeout_ms, char **out_json, struct wi_error **out_error);
 
 /**
  * Fills `out_stats` with the counters of `client`'s identity.

@@ -51,7 +51,7 @@ pub use protocol::EnvVar;
 pub use secret::SecretString;
 pub use skill_env::{
     load_skill_env, SkillEnvOptions, SkillEnvReport, COZE_SKILL_ENV_ENDPOINT,
-    DEFAULT_SKILL_ENV_ENDPOINT, DEFAULT_SKILL_ENV_TIMEOUT,
+    DEFAULT_SKILL_ENV_ENDPOINT, DEFAULT_SKILL_ENV_TIMEOUT, DEFAULT_TICKET_FILE,
 };
 pub use stats::Stats;
 

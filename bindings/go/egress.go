@@ -114,6 +114,8 @@ type SkillEnvOptions struct {
 	Force bool
 	// Timeout to connect and to read the skill environment endpoint; 0: 10 s.
 	Timeout time.Duration
+	// TicketFile holding {"IDENTITY_TICKET": "..."}; "": /source/ticket.json.
+	TicketFile string
 }
 
 // SkillEnvReport says what LoadSkillEnv did, with names only, never values.
@@ -141,11 +143,13 @@ type SkillEnvReport struct {
 // message carries its JSON after "GetSkillEnvs error: "); ErrInvalidArgument
 // for a path holding a NUL byte.
 func LoadSkillEnv(opts SkillEnvOptions) (*SkillEnvReport, error) {
-	for _, path := range opts.SourcePaths {
-		if err := checkString("source path", path); err != nil {
+	for _, path := range append([]string{opts.TicketFile}, opts.SourcePaths...) {
+		if err := checkString("path", path); err != nil {
 			return nil, err
 		}
 	}
+	ticketFile := optionalCString(opts.TicketFile)
+	defer freeCString(ticketFile)
 	var paths **C.char
 	if n := len(opts.SourcePaths); n > 0 {
 		array := unsafe.Slice((**C.char)(C.malloc(C.size_t(n)*C.size_t(unsafe.Sizeof((*C.char)(nil))))), n)
@@ -164,7 +168,7 @@ func LoadSkillEnv(opts SkillEnvOptions) (*SkillEnvReport, error) {
 	if timeoutMS > 0xFFFFFFFF {
 		timeoutMS = 0xFFFFFFFF
 	}
-	r := C.wi_go_load_skill_env(paths, C.size_t(len(opts.SourcePaths)), C.bool(opts.Force), C.uint32_t(timeoutMS))
+	r := C.wi_go_load_skill_env(paths, C.size_t(len(opts.SourcePaths)), ticketFile, C.bool(opts.Force), C.uint32_t(timeoutMS))
 	if r.status != C.WI_STATUS_OK {
 		if r.status == C.WI_STATUS_SKILL_ENV {
 			// The attempt set the agent's variables before the endpoint failed.

@@ -24,17 +24,20 @@ static inline wi_go_outbound_proxy_result wi_go_outbound_proxy(void) {
   return r;
 }
 
-/* wi_load_skill_env; `paths` is a C array of `count` C strings (or NULL, 0). */
+/* wi_load_skill_env; `paths` is a C array of `count` C strings (or NULL, 0);
+ * `ticket_file` NULL means /source/ticket.json. */
 typedef struct wi_go_skill_env_result {
   wi_status status;
   char *json;
   wi_error *error;
 } wi_go_skill_env_result;
 
-static inline wi_go_skill_env_result wi_go_load_skill_env(char **paths, size_t count, bool force,
+static inline wi_go_skill_env_result wi_go_load_skill_env(char **paths, size_t count,
+                                                          const char *ticket_file, bool force,
                                                           uint32_t timeout_ms) {
   wi_go_skill_env_result r = {0, 0, 0};
-  r.status = wi_load_skill_env((const char *const *)paths, count, force, timeout_ms, &r.json, &r.error);
+  r.status = wi_load_skill_env((const char *const *)paths, count, ticket_file, force, timeout_ms, &r.json,
+                               &r.error);
   return r;
 }
 

@@ -115,9 +115,16 @@ func TestLoadSkillEnv(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(agent, "config.json"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	report, err := wi.LoadSkillEnv(wi.SkillEnvOptions{SourcePaths: []string{"/elsewhere", skill}, Force: true})
+	ticket := filepath.Join(agent, "ticket.json")
+	if err := os.WriteFile(ticket, []byte(`{"IDENTITY_TICKET": "tk-go-file"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	report, err := wi.LoadSkillEnv(wi.SkillEnvOptions{SourcePaths: []string{"/elsewhere", skill}, TicketFile: ticket, Force: true})
 	if err != nil || !report.Loaded || report.SkillID != "42" {
 		t.Fatalf("%+v %v", report, err)
+	}
+	if got := os.Getenv("IDENTITY_TICKET"); got != "tk-go-file" {
+		t.Fatalf("IDENTITY_TICKET from the ticket file: %d bytes", len(got))
 	}
 	if got := os.Getenv("SKILL_REGION"); got != "cn-north" {
 		t.Fatalf("os.Getenv(SKILL_REGION) = %q", got)

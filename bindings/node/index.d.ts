@@ -184,6 +184,8 @@ export interface SkillEnvReport {
 /** Loads the Coze skill environment into process.env, once per process unless `force`. */
 export declare function loadSkillEnv(options?: {
   sourcePaths?: string[];
+  /** `{"IDENTITY_TICKET": ...}`; default /source/ticket.json. */
+  ticketFile?: string | null;
   force?: boolean;
   timeoutMs?: number;
   libraryPath?: string;

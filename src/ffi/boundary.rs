@@ -154,6 +154,15 @@ pub(crate) unsafe fn path_arg(ptr: *const c_char, name: &str) -> Result<PathBuf,
     Ok(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
 }
 
+/// An optional path argument: NULL is `None`; any bytes but NUL.
+///
+/// # Safety
+/// As [`path_arg`].
+pub(crate) unsafe fn optional_path_arg(ptr: *const c_char) -> Option<PathBuf> {
+    (!ptr.is_null())
+        .then(|| PathBuf::from(std::ffi::OsStr::from_bytes(CStr::from_ptr(ptr).to_bytes())))
+}
+
 /// A caller-provided array of `len` values; NULL is allowed only with length 0.
 ///
 /// # Safety
@@ -348,6 +357,8 @@ mod tests {
                 b"/t\xff"
             );
             assert!(path_arg(std::ptr::null(), "path").is_err());
+            assert!(optional_path_arg(std::ptr::null()).is_none());
+            assert!(optional_path_arg(path.as_ptr()).is_some());
             assert_eq!(slice_arg(items.as_ptr(), 3, "items").unwrap(), &items);
             assert!(slice_arg::<u8>(std::ptr::null(), 0, "items")
                 .unwrap()

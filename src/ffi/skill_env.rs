@@ -3,6 +3,7 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
+use crate::ffi::boundary::optional_path_arg;
 use crate::ffi::boundary::{guard, out_arg, path_arg, slice_arg, string_into_raw};
 use crate::ffi::error::{wi_error, wi_status};
 use crate::skill_env::{load_skill_env, SkillEnvOptions};
@@ -15,7 +16,8 @@ use crate::skill_env::{load_skill_env, SkillEnvOptions};
 /// wins; give the program's own source or executable path), or, when
 /// `source_paths` is NULL and `source_path_count` 0, in the current directory
 /// and then the running executable's path. Its `config.json` (`patToken`,
-/// `skills`) and `/source/ticket.json` set `agent_id`, `pat_token`, `skill_id`
+/// `skills`) and the ticket file (`ticket_file`, NULL: `/source/ticket.json`,
+/// `{"IDENTITY_TICKET": "..."}`) set `agent_id`, `pat_token`, `skill_id`
 /// and `identity_ticket`/`IDENTITY_TICKET`; with a matching skill the variables
 /// of the skill environment endpoint (`COZE_SKILL_ENV_ENDPOINT`, default
 /// `https://www.coze.cn/api/coze_claw/skill/get_skill_envs`) are applied too,
@@ -53,6 +55,7 @@ use crate::skill_env::{load_skill_env, SkillEnvOptions};
 pub unsafe extern "C" fn wi_load_skill_env(
     source_paths: *const *const c_char,
     source_path_count: usize,
+    ticket_file: *const c_char,
     force: bool,
     timeout_ms: u32,
     out_json: *mut *mut c_char,
@@ -69,6 +72,7 @@ pub unsafe extern "C" fn wi_load_skill_env(
                 .collect::<Result<Vec<_>, _>>()?;
             let options = SkillEnvOptions {
                 source_paths: paths,
+                ticket_file: optional_path_arg(ticket_file),
                 force,
                 timeout: (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms.into())),
             };

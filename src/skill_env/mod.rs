@@ -53,7 +53,7 @@ pub const DEFAULT_SKILL_ENV_ENDPOINT: &str =
 /// The connect and read timeout when none is given (the SDK's 10 s).
 pub const DEFAULT_SKILL_ENV_TIMEOUT: Duration = Duration::from_secs(10);
 /// Where the platform leaves the identity ticket.
-const TICKET_FILE: &str = "/source/ticket.json";
+pub const DEFAULT_TICKET_FILE: &str = "/source/ticket.json";
 
 /// What to load from.
 #[derive(Clone, Debug, Default)]
@@ -65,6 +65,8 @@ pub struct SkillEnvOptions {
     pub force: bool,
     /// Connect and read timeout of the endpoint request; `None`: 10 s.
     pub timeout: Option<Duration>,
+    /// The identity ticket file; `None`: [`DEFAULT_TICKET_FILE`].
+    pub ticket_file: Option<PathBuf>,
 }
 
 /// What a load did. Holds names and ids only, never a value.
@@ -138,10 +140,14 @@ pub fn load_skill_env(options: &SkillEnvOptions) -> Result<SkillEnvReport, Error
         options.source_paths.clone()
     };
     let timeout = options.timeout.unwrap_or(DEFAULT_SKILL_ENV_TIMEOUT);
+    let ticket_file = options
+        .ticket_file
+        .as_deref()
+        .unwrap_or(Path::new(DEFAULT_TICKET_FILE));
     run_once(&STATE, options.force, || {
         Loader {
             env: &mut ProcessEnvironment,
-            ticket_file: Path::new(TICKET_FILE),
+            ticket_file,
         }
         .attempt(&candidates, timeout)
     })

@@ -176,15 +176,19 @@ static void skill_environment(void) {
   dev_url(endpoint, sizeof endpoint, "/skill/get_skill_envs");
   CHECK(setenv("COZE_SKILL_ENV_ENDPOINT", endpoint, 1) == 0);
 
+  char ticket[300];
+  snprintf(ticket, sizeof ticket, "%s/ticket.json", root);
+  write_file(ticket, "{\"IDENTITY_TICKET\": \"tk-from-file\"}");
   const char *paths[] = {"/elsewhere", skill};
   char *json = NOT_NULL_SENTINEL;
-  CHECK_OK(wi_load_skill_env(paths, 2, true, 5000, &json, &check_ok_error));
+  CHECK_OK(wi_load_skill_env(paths, 2, ticket, true, 5000, &json, &check_ok_error));
   CHECK(contains(json, "\"loaded\":true") && contains(json, "\"skill_id\":\"42\""));
   CHECK(!contains(json, "dev-pat-token"));
   wi_free_string(json);
   CHECK(getenv("SKILL_REGION") != NULL && strcmp(getenv("SKILL_REGION"), "cn-north") == 0);
+  CHECK(getenv("IDENTITY_TICKET") != NULL && strcmp(getenv("IDENTITY_TICKET"), "tk-from-file") == 0);
 
-  CHECK_OK(wi_load_skill_env(NULL, 0, false, 0, &json, &check_ok_error));
+  CHECK_OK(wi_load_skill_env(NULL, 0, NULL, false, 0, &json, &check_ok_error));
   CHECK(contains(json, "\"cached\":true"));
   wi_free_string(json);
 
@@ -192,26 +196,27 @@ static void skill_environment(void) {
                         "\"body\":{\"BaseResp\":{\"StatusCode\":4001}}}");
   wi_error *error = NULL;
   json = NOT_NULL_SENTINEL;
-  CHECK(wi_load_skill_env(paths, 2, true, 0, &json, &error) == WI_STATUS_SKILL_ENV);
+  CHECK(wi_load_skill_env(paths, 2, ticket, true, 0, &json, &error) == WI_STATUS_SKILL_ENV);
   CHECK(json == NULL);
   CHECK_ERR(contains(wi_error_message(error), "GetSkillEnvs error: {\"BaseResp\""), error);
   CHECK(wi_error_status(error) == WI_STATUS_SKILL_ENV);
   wi_error_free(error);
 
   write_file(config, "{not json");
-  CHECK_OK(wi_load_skill_env(paths, 2, true, 0, &json, &check_ok_error));
+  CHECK_OK(wi_load_skill_env(paths, 2, ticket, true, 0, &json, &check_ok_error));
   CHECK(contains(json, "\"loaded\":false") && contains(json, "config.json"));
   wi_free_string(json);
 
-  CHECK(wi_load_skill_env(NULL, 1, false, 0, &json, &error) == WI_STATUS_INVALID_ARGUMENT);
+  CHECK(wi_load_skill_env(NULL, 1, NULL, false, 0, &json, &error) == WI_STATUS_INVALID_ARGUMENT);
   wi_error_free(error);
   const char *holes[] = {NULL};
-  CHECK(wi_load_skill_env(holes, 1, false, 0, &json, &error) == WI_STATUS_INVALID_ARGUMENT);
+  CHECK(wi_load_skill_env(holes, 1, NULL, false, 0, &json, &error) == WI_STATUS_INVALID_ARGUMENT);
   CHECK_ERR(contains(wi_error_message(error), "source_paths[0]"), error);
   wi_error_free(error);
-  CHECK(wi_load_skill_env(paths, 2, false, 0, NULL, NULL) == WI_STATUS_INVALID_ARGUMENT);
+  CHECK(wi_load_skill_env(paths, 2, NULL, false, 0, NULL, NULL) == WI_STATUS_INVALID_ARGUMENT);
 
   unlink(config);
+  unlink(ticket);
   for (size_t i = sizeof parts / sizeof parts[0]; i-- > 0;) {
     snprintf(step, sizeof step, "%s%s", root, parts[i]);
     rmdir(step);

@@ -25,7 +25,7 @@ int main(int argc, char **argv) {
   wi_error *error = NULL;
 
   char *report = NULL;
-  if (wi_load_skill_env(NULL, 0, false, 0, &report, &error) == WI_STATUS_OK) {
+  if (wi_load_skill_env(NULL, 0, NULL, false, 0, &report, &error) == WI_STATUS_OK) {
     printf("skill environment: %s\n", report);
     wi_free_string(report);
   } else {

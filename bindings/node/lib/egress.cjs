@@ -69,14 +69,18 @@ function maskUrl(url, { libraryPath } = {}) {
  * missing files or a failing endpoint resolve with `loaded: false`; an API
  * error code rejects with SkillEnvAPIError.
  *
- * @param {{sourcePaths?: string[], force?: boolean, timeoutMs?: number, libraryPath?: string}} [options]
+ * @param {{sourcePaths?: string[], ticketFile?: string|null, force?: boolean, timeoutMs?: number, libraryPath?: string}} [options]
  *   sourcePaths: where to look for `.coze/agents/<digits>` (pass your module's
  *   path, e.g. `import.meta.filename`); default: the working directory, then
- *   the node executable.
+ *   the node executable. ticketFile: `{"IDENTITY_TICKET": ...}`; default
+ *   `/source/ticket.json`.
  */
-function loadSkillEnv({ sourcePaths = [], force = false, timeoutMs = 0, libraryPath } = {}) {
+function loadSkillEnv({ sourcePaths = [], ticketFile = null, force = false, timeoutMs = 0, libraryPath } = {}) {
   if (!Array.isArray(sourcePaths) || sourcePaths.some((p) => typeof p !== 'string' || p.includes('\0'))) {
     return Promise.reject(new InvalidArgumentError('sourcePaths must be an array of strings without NUL'));
+  }
+  if (ticketFile !== null && (typeof ticketFile !== 'string' || ticketFile.includes('\0'))) {
+    return Promise.reject(new InvalidArgumentError('ticketFile must be a string without NUL, or null'));
   }
   if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > 0xffffffff) {
     return Promise.reject(new InvalidArgumentError('timeoutMs must be an integer from 0 to 4294967295'));
@@ -86,7 +90,7 @@ function loadSkillEnv({ sourcePaths = [], force = false, timeoutMs = 0, libraryP
     const out = [null];
     const err = [null];
     const paths = sourcePaths.length ? sourcePaths : null;
-    library.fn.wi_load_skill_env.async(paths, sourcePaths.length, Boolean(force), timeoutMs, out, err, (error, status) => {
+    library.fn.wi_load_skill_env.async(paths, sourcePaths.length, ticketFile, Boolean(force), timeoutMs, out, err, (error, status) => {
       try {
         if (error) throw error;
         resolve(JSON.parse(library.takeString(status, out[0], err[0])));

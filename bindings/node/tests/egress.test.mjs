@@ -111,8 +111,11 @@ test('loadSkillEnv sets process.env once, and reports API errors', async () => {
     path.join(agent, 'config.json'),
     JSON.stringify({ patToken: 'dev-pat-token', skills: [{ relPath: 'skills/weather', skillId: '42' }] }),
   );
-  const report = await loadSkillEnv({ sourcePaths: [path.join(skill, 'index.mjs')], force: true });
+  const ticketFile = path.join(agent, 'ticket.json');
+  writeFileSync(ticketFile, JSON.stringify({ IDENTITY_TICKET: 'tk-node-file' }));
+  const report = await loadSkillEnv({ sourcePaths: [path.join(skill, 'index.mjs')], ticketFile, force: true });
   assert.equal(report.loaded, true);
+  assert.equal(process.env.IDENTITY_TICKET, 'tk-node-file');
   assert.equal(report.skill_id, '42');
   assert.equal(process.env.SKILL_REGION, 'cn-north');
   assert.ok(!JSON.stringify(report).includes('dev-pat-token'));

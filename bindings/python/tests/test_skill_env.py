@@ -42,13 +42,18 @@ def workspace(tmp_path, devserver, monkeypatch):
     os.environ.update(before)
 
 
-def test_a_matching_skill_loads_into_os_environ(workspace, devserver):
-    assert load_skill_env(source_path=str(workspace / "main.py"), force=True) is True
+def test_a_matching_skill_loads_into_os_environ(workspace, devserver, monkeypatch):
+    ticket_file = workspace / "ticket.json"
+    ticket_file.write_text('{"IDENTITY_TICKET": "tk-from-file"}')
+    monkeypatch.setattr(workload_identity.skill_env, "TICKET_FILE_PATH", ticket_file)
+    workload_identity.skill_env._reset_skill_env_for_tests()
+    assert load_skill_env(source_path=str(workspace / "main.py")) is True
+    assert os.environ["identity_ticket"] == os.environ["IDENTITY_TICKET"] == "tk-from-file"
     assert os.environ["SKILL_API_KEY"] == "sk-dev-skill-key"
     assert os.environ["agent_id"] == "7001" and os.environ["skill_id"] == "42"
     assert os.environ["pat_token"] == PAT
     request = devserver.requests(SKILL_PATH)[-1]
-    assert request["body"] == '{"agent_id": 7001, "skill_id": 42}'
+    assert request["body"] == '{"agent_id": 7001, "skill_id": 42, "identity_ticket": "tk-from-file"}'
     assert request["headers"]["authorization"] == f"Bearer {PAT}"
     # Once per process: later calls do nothing and answer the same.
     count = devserver.count(SKILL_PATH)

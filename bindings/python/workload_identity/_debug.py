@@ -68,3 +68,10 @@ def body_size(body: Any) -> str:
     if isinstance(body, (bytes, bytearray, str)):
         return f"{len(body)} bytes"
     return type(body).__name__
+
+
+def _reset_coze_debug_for_tests() -> None:
+    """Forgets whether the switch was seen (the SDK's test hook)."""
+    global _enabled
+    with _lock:
+        _enabled = None

@@ -96,7 +96,7 @@ _PROTOTYPES = {
     "wi_get_outbound_proxy": (ctypes.c_uint32, [_out, _out, _out]),
     "wi_load_skill_env": (
         ctypes.c_uint32,
-        [ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t, ctypes.c_bool, ctypes.c_uint32, _out, _out],
+        [ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t, ctypes.c_char_p, ctypes.c_bool, ctypes.c_uint32, _out, _out],
     ),
 }
 

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from . import _log_bridge, _native
@@ -28,8 +29,13 @@ _API_ERROR_MARKER = "GetSkillEnvs error: "
 # What an attempt sets before it asks the endpoint (an API error reports no names).
 _AGENT_VARIABLES = ("agent_id", "pat_token", "skill_id", "identity_ticket", "IDENTITY_TICKET")
 
+# The identity ticket file (the SDK's name; a test may point it elsewhere).
+TICKET_FILE_PATH = Path("/source/ticket.json")
+
 # Set once the process has made its attempt: later calls need no frame walk.
 _attempted = False
+# Set by _reset_skill_env_for_tests: the next call starts a new attempt.
+_force_next = False
 
 
 class SkillEnvAPIError(WorkloadIdentityError, RuntimeError):
@@ -67,14 +73,16 @@ def load_skill_env(source_path: Optional[str] = None, force: bool = False, timeo
     Raises:
         SkillEnvAPIError: the endpoint answered with an API error code.
     """
-    global _attempted
+    global _attempted, _force_next
+    force = force or _force_next
     if _attempted and not force:
         return _cached_result()
     paths = [source_path] if source_path else _caller_source_paths()
     try:
         report = _load(paths, force, timeout)
+        _force_next = False
     except SkillEnvAPIError:
-        _attempted = True
+        _attempted, _force_next = True, False
         raise
     except Exception as error:  # best effort, as the Coze SDK
         logger.warning("Failed to load skill environment variables: %s", error)
@@ -102,8 +110,9 @@ def _load(paths: List[str], force: bool, timeout: Any) -> Dict[str, Any]:
     array = (ctypes.c_char_p * len(encoded))(*encoded) if encoded else None
     out = ctypes.c_void_p()
     error = ctypes.c_void_p()
+    ticket_file = os.fsencode(TICKET_FILE_PATH) if TICKET_FILE_PATH else None
     status = lib.wi_load_skill_env(
-        array, len(encoded), bool(force), _timeout_ms(timeout), ctypes.byref(out), ctypes.byref(error)
+        array, len(encoded), ticket_file, bool(force), _timeout_ms(timeout), ctypes.byref(out), ctypes.byref(error)
     )
     if status == Status.SKILL_ENV:
         # The attempt set the agent's variables before the endpoint failed.
@@ -171,3 +180,11 @@ def _caller_source_paths() -> List[str]:
             continue
         paths.append(path)
     return paths
+
+
+def _reset_skill_env_for_tests() -> None:
+    """Makes the next call start a new attempt, as if the process had made none
+    (the SDK's test hook)."""
+    global _attempted, _force_next
+    _attempted = False
+    _force_next = True
