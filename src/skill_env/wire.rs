@@ -1,11 +1,13 @@
 //! The skill environment endpoint on the wire: the request body, byte for byte
 //! the Coze SDK's, and the reading of its answer.
 //!
-//!     POST {COZE_SKILL_ENV_ENDPOINT}
-//!     Content-Type: application/json
-//!     Authorization: Bearer <patToken>
+//! ```text
+//! POST {COZE_SKILL_ENV_ENDPOINT}
+//! Content-Type: application/json
+//! Authorization: Bearer <patToken>
 //!
-//!     {"agent_id": 7001, "skill_id": 42, "identity_ticket": "..."}
+//! {"agent_id": 7001, "skill_id": 42, "identity_ticket": "..."}
+//! ```
 //!
 //! Ids made of ASCII digits are sent as JSON numbers, others as strings;
 //! `identity_ticket` only when known. Python's `json.dumps` layout (`", "`,
