@@ -4,10 +4,15 @@
 
 const { Client, version } = require('./lib/client.cjs');
 const errors = require('./lib/errors.cjs');
+const egress = require('./lib/egress.cjs');
 
 module.exports = {
   Client,
   version,
+  outboundProxySettings: egress.outboundProxySettings,
+  outboundDispatcher: egress.outboundDispatcher,
+  maskUrl: egress.maskUrl,
+  loadSkillEnv: egress.loadSkillEnv,
   Status: errors.Status,
   WorkloadIdentityError: errors.WorkloadIdentityError,
   InvalidArgumentError: errors.InvalidArgumentError,
@@ -15,5 +20,6 @@ module.exports = {
   TokenRetrievalError: errors.TokenRetrievalError,
   TokenExchangeError: errors.TokenExchangeError,
   IntegrationError: errors.IntegrationError,
+  SkillEnvAPIError: errors.SkillEnvAPIError,
   InternalError: errors.InternalError,
 };

@@ -5,6 +5,10 @@ import binding from './index.cjs';
 export const {
   Client,
   version,
+  outboundProxySettings,
+  outboundDispatcher,
+  maskUrl,
+  loadSkillEnv,
   Status,
   WorkloadIdentityError,
   InvalidArgumentError,
@@ -12,6 +16,7 @@ export const {
   TokenRetrievalError,
   TokenExchangeError,
   IntegrationError,
+  SkillEnvAPIError,
   InternalError,
 } = binding;
 
