@@ -19,7 +19,7 @@ type OptionValue = string | number | boolean | bigint | null | undefined;
  * or its default. Unknown keys and bad values throw InvalidArgumentError.
  */
 export interface ClientOptions {
-  /** Path of the shared library; default $WI_LIBRARY_PATH, else ../../target/release/ of this package. */
+  /** Path of the shared library; default: $WI_LIBRARY_PATH, the platform package, the system loader, the source tree. */
   libraryPath?: string;
   library_path?: string;
   clientId?: string;
