@@ -86,6 +86,9 @@ setup(
             # (cdylib alone): cargo then sees the unit `make build` built and
             # reuses it, instead of rebuilding the crate both ways in turn.
             args=["--crate-type", "cdylib,staticlib,rlib"],
+            # Release also for `pip install -e` (setuptools-rust's default there
+            # is a debug build): the same library as make build's, reused.
+            debug=False,
         )
     ],
     cmdclass={"build_rust": build_library, "bdist_wheel": bdist_wheel_any_python, "sdist": sdist_with_crate},
