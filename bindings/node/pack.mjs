@@ -62,8 +62,9 @@ const platformManifest = {
 writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(platformManifest, null, 2)}\n`);
 writeFileSync(
   path.join(stage, 'README.md'),
-  `# ${name}\n\nThe native library of [${main.name}](https://www.npmjs.com/package/${main.name}) ` +
-    `for ${os} ${cpu}${libc ? ` (${libc})` : ''}. Install ${main.name}: npm picks this package when it fits the machine.\n`,
+  `# ${name}\n\nThe native library of ${main.name} ` +
+    `for ${os} ${cpu}${libc ? ` (${libc})` : ''}. Install ${main.name}: ` +
+    'npm picks this package when it fits the machine.\n',
 );
 
 const pack = (directory) =>

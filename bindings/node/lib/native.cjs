@@ -1,8 +1,9 @@
 'use strict';
 // The C declarations over the library locate.cjs chose, and turning
-// out-parameters (raw pointers, BigInt in koffi 3) into JS values. Returned strings go back through wi_free_string (never
-// libc free: another allocator) and errors through wi_error_free, in a
-// `finally` so that no path leaks them.
+// out-parameters (raw pointers, BigInt in koffi 3) into JS values. Returned
+// strings go back through wi_free_string (never libc free: another
+// allocator) and errors through wi_error_free, in a `finally` so that no
+// path leaks them.
 
 const path = require('node:path');
 

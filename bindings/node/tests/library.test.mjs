@@ -4,7 +4,16 @@
 // the source tree. The unusable libraries come from scripts/make-bad-libraries.sh.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { arch, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -66,7 +75,10 @@ async function probe(root, env = {}) {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => key !== 'WI_LIBRARY_PATH' && key !== 'LD_LIBRARY_PATH'),
   );
-  const { stdout } = await promisify(execFile)(process.execPath, ['-e', PROBE], { cwd: root, env: { ...clean, ...env } });
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', PROBE], {
+    cwd: root,
+    env: { ...clean, ...env },
+  });
   return stdout.trim();
 }
 
@@ -127,7 +139,9 @@ test('an older library: the file and both versions', () => {
   const file = path.join(bad, 'old', 'libworkload_identity.so');
   assert.throws(() => new Client({ ...options, libraryPath: file }), {
     name: 'ConfigurationError',
-    message: `${file} is libworkload_identity 0.0.9, older than ${version}, which this package needs: install libworkload_identity ${version} or newer`,
+    message:
+      `${file} is libworkload_identity 0.0.9, older than ${version}, which this package needs: ` +
+      `install libworkload_identity ${version} or newer`,
   });
 });
 
@@ -135,12 +149,14 @@ test('a library lacking a function: the function and both versions', () => {
   const file = path.join(bad, 'lacking', 'libworkload_identity.so');
   assert.throws(() => new Client({ ...options, libraryPath: file }), {
     name: 'ConfigurationError',
-    message: `${file} (libworkload_identity ${version}) has no wi_options_new: this package needs the library of version ${version}`,
+    message:
+      `${file} (libworkload_identity ${version}) has no wi_options_new: ` +
+      `this package needs the library of version ${version}`,
   });
 });
 
 test('koffi missing beside the package (a folder installed as a link) is explained', async () => {
   const root = project('no-koffi', { koffi: false });
   const message = await probe(root, { WI_LIBRARY_PATH: library }).catch((error) => error.stderr);
-  assert.match(message, /ConfigurationError: koffi is not installed beside .*: npm installs no dependencies of a folder/);
+  assert.match(message, /ConfigurationError: koffi is not installed beside .*: npm installs no dependencies/);
 });
