@@ -54,8 +54,8 @@ class Client:
     """
 
     def __init__(self, timeout: Optional[Timeout] = None, **options: OptionValue) -> None:
+        self._lib = _native.library()  # first: a missing library is one ConfigurationError
         ensure_skill_env_loaded()  # as the Coze SDK: once per process, may set COZE_* variables
-        self._lib = _native.library()
         _log_bridge.sync_log_level()
         self._handle = ClientHandle(_new_client(self._lib, _settings(timeout, options)))
         self._close = weakref.finalize(self, self._handle.close)
