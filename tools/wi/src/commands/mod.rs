@@ -9,6 +9,8 @@ pub mod env;
 pub mod exchange;
 pub mod help;
 pub mod integration;
+pub mod proxy;
+pub mod skill_env;
 pub mod token;
 pub mod version;
 
@@ -23,6 +25,8 @@ pub enum Command {
     Exchange(exchange::Exchange),
     Integration(integration::Integration),
     Env(env::Env),
+    Proxy(proxy::Proxy),
+    SkillEnv(skill_env::SkillEnv),
     Devserver(devserver::Devserver),
     Completion(completion::Completion),
     Version(version::Version),
@@ -37,6 +41,8 @@ impl Command {
             Command::Exchange(command) => command.run(),
             Command::Integration(command) => command.run(),
             Command::Env(command) => command.run(),
+            Command::Proxy(command) => command.run(),
+            Command::SkillEnv(command) => command.run(),
             Command::Devserver(command) => command.run(),
             Command::Completion(command) => command.run(),
             Command::Version(command) => command.run(),
