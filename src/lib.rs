@@ -42,6 +42,7 @@ mod stats;
 mod store;
 mod transport;
 
+pub use cache::Lease;
 pub use client::{Client, ExchangedToken};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{

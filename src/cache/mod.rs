@@ -57,13 +57,27 @@ pub(crate) struct CachedToken {
     stale_at: Instant,
 }
 
-/// A token lent to a caller: the token, how long it stays fresh for that
-/// caller, and its expiry as Unix milliseconds.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Lease<'a> {
-    pub(crate) token: &'a str,
-    pub(crate) fresh_for: Duration,
-    pub(crate) expires_at_unix_ms: i64,
+/// A token lent to a caller for the length of a callback (see
+/// [`crate::Client::access_token_lease`]). `Debug` shows no token.
+#[derive(Clone, Copy)]
+pub struct Lease<'a> {
+    /// The access token. Do not keep it past the callback without copying.
+    pub token: &'a str,
+    /// How long the caller may keep reusing it without asking again (zero
+    /// when it did not come from a fresh cache entry).
+    pub fresh_for: Duration,
+    /// Its expiry: the issue time plus `expires_in`, as Unix milliseconds.
+    pub expires_at_unix_ms: i64,
+}
+
+impl std::fmt::Debug for Lease<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lease")
+            .field("token", &"[redacted]")
+            .field("fresh_for", &self.fresh_for)
+            .field("expires_at_unix_ms", &self.expires_at_unix_ms)
+            .finish()
+    }
 }
 
 impl CachedToken {

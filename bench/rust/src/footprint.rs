@@ -131,7 +131,7 @@ pub fn run_allocs(server: &DevServer) {
     });
     count("Client::access_token_lease", || {
         let length = client
-            .access_token_lease(|token, _| token.len())
+            .access_token_lease(|lease| lease.token.len())
             .unwrap_or_else(|error| fail(&error.to_string()));
         black_box(length);
     });
