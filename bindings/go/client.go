@@ -39,7 +39,8 @@ type lease struct {
 // environment alone. No network traffic happens here.
 //
 // Errors: ErrInvalidArgument for an unknown key or a bad value (naming the
-// key), ErrConfiguration naming every missing setting.
+// key), ErrConfiguration naming every missing setting, ErrStore when the
+// token_store directory cannot be created or is unsafe.
 func New(opts ...Option) (*Client, error) {
 	var options *C.wi_options // NULL: environment only
 	if len(opts) > 0 {
