@@ -15,5 +15,6 @@ module.exports = {
   TokenRetrievalError: errors.TokenRetrievalError,
   TokenExchangeError: errors.TokenExchangeError,
   IntegrationError: errors.IntegrationError,
+  StoreError: errors.StoreError,
   InternalError: errors.InternalError,
 };

@@ -8,6 +8,8 @@ export declare const Status: Readonly<{
   TOKEN_RETRIEVAL: 3;
   TOKEN_EXCHANGE: 4;
   INTEGRATION: 5;
+  OAUTH_OPERATION: 6;
+  STORE: 7;
   INTERNAL: 99;
 }>;
 
@@ -142,6 +144,13 @@ export interface ExchangeParams {
   actor_token_type?: string | null;
 }
 
+/** An access token and when it expires. */
+export interface AccessTokenWithExpiry {
+  token: string;
+  /** When the request that obtained the token was sent, plus its expires_in. */
+  expiresAt: Date;
+}
+
 export interface EnvVar {
   key: string;
   value: string;
@@ -169,6 +178,15 @@ export declare class Client {
   constructor(options?: ClientOptions);
   getAccessToken(): Promise<string>;
   getAccessTokenSync(): string;
+  /** The access token with its expiry (the request's send time + expires_in). */
+  getAccessTokenWithExpiry(): Promise<AccessTokenWithExpiry>;
+  getAccessTokenWithExpirySync(): AccessTokenWithExpiry;
+  /**
+   * A cached token that may be handed out now, without ever waiting on the
+   * network; null when the caller must call getAccessToken (nothing cached,
+   * past the refresh point, flow none).
+   */
+  peekAccessToken(): string | null;
   exchangeToken(params: ExchangeParams): Promise<string>;
   exchangeTokenSync(params: ExchangeParams): string;
   getIntegrationCredential(name: string): Promise<string>;
@@ -209,6 +227,8 @@ export declare class ConfigurationError extends WorkloadIdentityError {}
 export declare class TokenRetrievalError extends WorkloadIdentityError {}
 export declare class TokenExchangeError extends WorkloadIdentityError {}
 export declare class IntegrationError extends WorkloadIdentityError {}
+/** The token store's directory cannot be created, is unsafe, or cannot be written. */
+export declare class StoreError extends WorkloadIdentityError {}
 export declare class InternalError extends WorkloadIdentityError {}
 
 declare const binding: {
@@ -221,6 +241,7 @@ declare const binding: {
   TokenRetrievalError: typeof TokenRetrievalError;
   TokenExchangeError: typeof TokenExchangeError;
   IntegrationError: typeof IntegrationError;
+  StoreError: typeof StoreError;
   InternalError: typeof InternalError;
 };
 export default binding;

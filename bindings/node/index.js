@@ -12,6 +12,7 @@ export const {
   TokenRetrievalError,
   TokenExchangeError,
   IntegrationError,
+  StoreError,
   InternalError,
 } = binding;
 

@@ -11,6 +11,8 @@ const Status = Object.freeze({
   TOKEN_RETRIEVAL: 3,
   TOKEN_EXCHANGE: 4,
   INTEGRATION: 5,
+  OAUTH_OPERATION: 6,
+  STORE: 7,
   INTERNAL: 99,
 });
 
@@ -55,6 +57,10 @@ TokenExchangeError.defaultStatus = Status.TOKEN_EXCHANGE;
 class IntegrationError extends WorkloadIdentityError {}
 IntegrationError.defaultStatus = Status.INTEGRATION;
 
+/** The token store's directory cannot be created, is unsafe, or cannot be written. */
+class StoreError extends WorkloadIdentityError {}
+StoreError.defaultStatus = Status.STORE;
+
 /** A bug in the library (a panic caught at its boundary). */
 class InternalError extends WorkloadIdentityError {}
 InternalError.defaultStatus = Status.INTERNAL;
@@ -65,6 +71,7 @@ const classByStatus = new Map([
   [Status.TOKEN_RETRIEVAL, TokenRetrievalError],
   [Status.TOKEN_EXCHANGE, TokenExchangeError],
   [Status.INTEGRATION, IntegrationError],
+  [Status.STORE, StoreError],
   [Status.INTERNAL, InternalError],
 ]);
 
@@ -82,6 +89,7 @@ module.exports = {
   TokenRetrievalError,
   TokenExchangeError,
   IntegrationError,
+  StoreError,
   InternalError,
   errorForStatus,
 };
