@@ -18,13 +18,15 @@ from .exceptions import (
     InternalError,
     InvalidArgumentError,
     Status,
+    StoreError,
     TokenExchangeError,
     TokenRetrievalError,
     WorkloadIdentityError,
 )
-from .models import ProjectEnvVar, ProjectEnvVars
+from .models import AccessToken, ProjectEnvVar, ProjectEnvVars
 
 __all__ = [
+    "AccessToken",
     "Client",
     "ClientClosedError",
     "ConfigurationError",
@@ -34,6 +36,7 @@ __all__ = [
     "ProjectEnvVar",
     "ProjectEnvVars",
     "Status",
+    "StoreError",
     "TokenExchangeError",
     "TokenRetrievalError",
     "WorkloadIdentityError",
