@@ -39,9 +39,10 @@ type lease struct {
 // environment alone. No network traffic happens here.
 //
 // Errors: ErrInvalidArgument for an unknown key or a bad value (naming the
-// key), ErrConfiguration naming every missing setting, or naming the
+// key), ErrConfiguration naming every missing setting (or naming the
 // library file and both versions when the library loaded at start-up is
-// older than this package.
+// older than this package), ErrStore when the token_store directory cannot
+// be created or is unsafe.
 func New(opts ...Option) (*Client, error) {
 	if libraryError != nil {
 		return nil, libraryError

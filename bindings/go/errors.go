@@ -16,6 +16,8 @@ const (
 	StatusTokenRetrieval  Status = 3  // step 1 (ID token) failed
 	StatusTokenExchange   Status = 4  // step 2, or a general token exchange, failed
 	StatusIntegration     Status = 5  // the integration-credential or env-var API failed
+	StatusOAuthOperation  Status = 6  // discovery, introspection, revocation or registration failed
+	StatusStore           Status = 7  // the token store's directory cannot be created or written
 	StatusSkillEnv        Status = 8  // the skill environment endpoint answered with an API error code
 	StatusInternal        Status = 99 // a bug in the library (a caught panic)
 )
@@ -37,6 +39,10 @@ func (s Status) String() string {
 		return "integration"
 	case StatusSkillEnv:
 		return "skill environment"
+	case StatusOAuthOperation:
+		return "oauth operation"
+	case StatusStore:
+		return "token store"
 	case StatusInternal:
 		return "internal"
 	}
@@ -51,6 +57,7 @@ var (
 	ErrTokenExchange   = errors.New("workloadidentity: token exchange failed")
 	ErrIntegration     = errors.New("workloadidentity: integration API failed")
 	ErrSkillEnv        = errors.New("workloadidentity: skill environment API error")
+	ErrStore           = errors.New("workloadidentity: token store error")
 	ErrInternal        = errors.New("workloadidentity: internal error")
 	// ErrClosed is returned (as is, not as an *Error) by calls on a closed or nil Client.
 	ErrClosed = errors.New("workloadidentity: client is closed")
@@ -91,6 +98,8 @@ func sentinelOf(s Status) error {
 		return ErrIntegration
 	case StatusSkillEnv:
 		return ErrSkillEnv
+	case StatusStore:
+		return ErrStore
 	case StatusInternal:
 		return ErrInternal
 	}

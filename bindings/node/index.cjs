@@ -21,5 +21,6 @@ module.exports = {
   TokenExchangeError: errors.TokenExchangeError,
   IntegrationError: errors.IntegrationError,
   SkillEnvAPIError: errors.SkillEnvAPIError,
+  StoreError: errors.StoreError,
   InternalError: errors.InternalError,
 };

@@ -8,6 +8,8 @@ export declare const Status: Readonly<{
   TOKEN_RETRIEVAL: 3;
   TOKEN_EXCHANGE: 4;
   INTEGRATION: 5;
+  OAUTH_OPERATION: 6;
+  STORE: 7;
   SKILL_ENV: 8;
   INTERNAL: 99;
 }>;
@@ -143,6 +145,13 @@ export interface ExchangeParams {
   actor_token_type?: string | null;
 }
 
+/** An access token and when it expires. */
+export interface AccessTokenWithExpiry {
+  token: string;
+  /** When the request that obtained the token was sent, plus its expires_in. */
+  expiresAt: Date;
+}
+
 export interface EnvVar {
   key: string;
   value: string;
@@ -170,6 +179,15 @@ export declare class Client {
   constructor(options?: ClientOptions);
   getAccessToken(): Promise<string>;
   getAccessTokenSync(): string;
+  /** The access token with its expiry (the request's send time + expires_in). */
+  getAccessTokenWithExpiry(): Promise<AccessTokenWithExpiry>;
+  getAccessTokenWithExpirySync(): AccessTokenWithExpiry;
+  /**
+   * A cached token that may be handed out now, without ever waiting on the
+   * network; null when the caller must call getAccessToken (nothing cached,
+   * past the refresh point, flow none).
+   */
+  peekAccessToken(): string | null;
   exchangeToken(params: ExchangeParams): Promise<string>;
   exchangeTokenSync(params: ExchangeParams): string;
   getIntegrationCredential(name: string): Promise<string>;
@@ -210,6 +228,8 @@ export declare class ConfigurationError extends WorkloadIdentityError {}
 export declare class TokenRetrievalError extends WorkloadIdentityError {}
 export declare class TokenExchangeError extends WorkloadIdentityError {}
 export declare class IntegrationError extends WorkloadIdentityError {}
+/** The token store's directory cannot be created, is unsafe, or cannot be written. */
+export declare class StoreError extends WorkloadIdentityError {}
 export declare class InternalError extends WorkloadIdentityError {}
 /** The skill environment endpoint answered with an API error code. */
 export declare class SkillEnvAPIError extends WorkloadIdentityError {
@@ -271,6 +291,7 @@ declare const binding: {
   TokenExchangeError: typeof TokenExchangeError;
   IntegrationError: typeof IntegrationError;
   SkillEnvAPIError: typeof SkillEnvAPIError;
+  StoreError: typeof StoreError;
   InternalError: typeof InternalError;
 };
 export default binding;

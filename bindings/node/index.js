@@ -17,6 +17,7 @@ export const {
   TokenExchangeError,
   IntegrationError,
   SkillEnvAPIError,
+  StoreError,
   InternalError,
 } = binding;
 

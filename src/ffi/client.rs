@@ -166,9 +166,14 @@ pub unsafe extern "C" fn wi_get_access_token_with_expiry(
     out_error: *mut *mut wi_error,
 ) -> wi_status {
     with_client(client, out_error, |client| {
-        let slot = out_arg(out_token, "out_token")?;
-        let expires = out_struct_arg(out_expires_at_unix_ms, "out_expires_at_unix_ms")?;
-        *expires = 0;
+        // Both out-parameters are reset before either NULL is reported.
+        let slot = out_arg(out_token, "out_token");
+        let expires =
+            out_struct_arg(out_expires_at_unix_ms, "out_expires_at_unix_ms").map(|expires| {
+                *expires = 0;
+                expires
+            });
+        let (slot, expires) = (slot?, expires?);
         let client = client.get()?;
         let (token, expires_at) = client
             .access_token_lease(|lease| (string_into_raw(lease.token), lease.expires_at_unix_ms))?;
@@ -269,9 +274,13 @@ pub unsafe extern "C" fn wi_get_access_token_lease(
     out_error: *mut *mut wi_error,
 ) -> wi_status {
     with_client(client, out_error, |client| {
-        let lease = out_struct_arg(out_lease_ms, "out_lease_ms")?;
-        *lease = 0;
-        let slot = out_arg(out_token, "out_token")?;
+        // Both out-parameters are reset before either NULL is reported.
+        let lease = out_struct_arg(out_lease_ms, "out_lease_ms").map(|lease| {
+            *lease = 0;
+            lease
+        });
+        let slot = out_arg(out_token, "out_token");
+        let (lease, slot) = (lease?, slot?);
         let client = client.get()?;
         let (token, lease_ms) = client.access_token_lease(|lease| {
             (string_into_raw(lease.token), lease_ms(lease.fresh_for))

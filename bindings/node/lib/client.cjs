@@ -79,7 +79,7 @@ class Client {
     finalizer.register(this, this.#handle, this);
   }
 
-  /** The access token: cached, or fetched through the two-step flow. */
+  /** The access token: cached, or fetched through the client's flow (by default the Coze two-step flow). */
   getAccessToken() {
     const leased = this.#leased();
     if (leased !== null) return Promise.resolve(leased);
@@ -101,6 +101,43 @@ class Client {
     const leased = this.#leased();
     if (leased !== null) return leased;
     return this.#keep(this.#handle.library.accessTokenLease(this.#handle.live()));
+  }
+
+  /**
+   * The access token with its expiry, `{ token, expiresAt }` (a Date: the
+   * time the request that obtained it was sent plus its expires_in). Always
+   * asks the library (never the local lease).
+   */
+  getAccessTokenWithExpiry() {
+    const handle = this.#handle;
+    return new Promise((resolve, reject) => {
+      const pointer = handle.live();
+      handle.inFlight += 1;
+      handle.library.accessTokenWithExpiryAsync(pointer, (error, result) => {
+        handle.inFlight -= 1;
+        handle.freeIfIdle();
+        if (error) return reject(error);
+        resolve(withExpiry(result));
+      });
+    });
+  }
+
+  /** The same, blocking the JS thread (cheap on a cached token, not on the network). */
+  getAccessTokenWithExpirySync() {
+    return withExpiry(this.#handle.library.accessTokenWithExpiry(this.#handle.live()));
+  }
+
+  /**
+   * A cached access token that may be handed out now, without ever waiting
+   * on the network, or null when the caller must call getAccessToken
+   * (nothing cached, past the point where callers wait for a refresh, flow
+   * none). Never blocks on I/O.
+   */
+  peekAccessToken() {
+    const leased = this.#leased();
+    if (leased !== null) return leased;
+    const peeked = this.#handle.library.peekAccessTokenLease(this.#handle.live());
+    return peeked === null ? null : this.#keep(peeked);
   }
 
   /** The leased token while its lease runs, else null. */
@@ -213,6 +250,10 @@ if (typeof Symbol.dispose === 'symbol') {
   Client.prototype[Symbol.dispose] = function dispose() {
     this.close();
   };
+}
+
+function withExpiry({ token, expiresAtUnixMs }) {
+  return { token, expiresAt: new Date(expiresAtUnixMs) };
 }
 
 function parseEnvVars(json) {

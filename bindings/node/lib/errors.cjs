@@ -11,6 +11,8 @@ const Status = Object.freeze({
   TOKEN_RETRIEVAL: 3,
   TOKEN_EXCHANGE: 4,
   INTEGRATION: 5,
+  OAUTH_OPERATION: 6,
+  STORE: 7,
   SKILL_ENV: 8,
   INTERNAL: 99,
 });
@@ -76,6 +78,9 @@ class SkillEnvAPIError extends WorkloadIdentityError {
   }
 }
 SkillEnvAPIError.defaultStatus = Status.SKILL_ENV;
+/** The token store's directory cannot be created, is unsafe, or cannot be written. */
+class StoreError extends WorkloadIdentityError {}
+StoreError.defaultStatus = Status.STORE;
 
 /** A bug in the library (a panic caught at its boundary). */
 class InternalError extends WorkloadIdentityError {}
@@ -88,6 +93,7 @@ const classByStatus = new Map([
   [Status.TOKEN_EXCHANGE, TokenExchangeError],
   [Status.INTEGRATION, IntegrationError],
   [Status.SKILL_ENV, SkillEnvAPIError],
+  [Status.STORE, StoreError],
   [Status.INTERNAL, InternalError],
 ]);
 
@@ -106,6 +112,7 @@ module.exports = {
   TokenExchangeError,
   IntegrationError,
   SkillEnvAPIError,
+  StoreError,
   InternalError,
   errorForStatus,
 };

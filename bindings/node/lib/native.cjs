@@ -112,13 +112,16 @@ const STRING_FUNCTIONS = {
 };
 
 // The sync out-parameters; only one sync call runs at a time (the JS thread's).
-const syncOut = new ArrayBuffer(24);
+const syncOut = new ArrayBuffer(32);
 const syncValue = new BigUint64Array(syncOut, 0, 1);
 const syncError = new BigUint64Array(syncOut, 8, 1);
 const syncLease = new Uint32Array(syncOut, 16, 1);
+const syncExpiresAt = new BigInt64Array(syncOut, 24, 1);
 
 // wi_get_access_token_lease's lease out-parameter for async calls.
 const outLease = koffi.out(koffi.pointer('uint32_t'));
+// wi_get_access_token_with_expiry's expiry out-parameter for async calls.
+const outExpiresAt = koffi.out(koffi.pointer('int64_t'));
 
 /**
  * One loaded copy of the library. Immutable after construction; its methods
@@ -151,6 +154,14 @@ class NativeLibrary {
     }
     this.leaseFn = declare('wi_get_access_token_lease', status, [clientPointer, 'void *', 'void *', 'void *']);
     this.leaseAsyncFn = declare('wi_get_access_token_lease', status, [clientPointer, outString, outLease, outError]);
+    this.expiryFn = declare('wi_get_access_token_with_expiry', status, [clientPointer, 'void *', 'void *', 'void *']);
+    this.expiryAsyncFn = declare('wi_get_access_token_with_expiry', status, [
+      clientPointer,
+      outString,
+      outExpiresAt,
+      outError,
+    ]);
+    this.peekLeaseFn = declare('wi_peek_access_token_lease', 'bool', [clientPointer, 'void *', 'void *']);
   }
 
   /** The library's version string. */
@@ -247,9 +258,49 @@ class NativeLibrary {
 
   /** As accessTokenLease, on a libuv worker thread; `done(error, lease)` runs on the JS thread. */
   accessTokenLeaseAsync(handle, done) {
+    this.tokenAndValueAsync(this.leaseAsyncFn, handle, done, (token, leaseMs) => ({ token, leaseMs }));
+  }
+
+  /**
+   * A token the library hands out without waiting on the network, with its
+   * lease (`{ token, leaseMs }`), or null when the caller must go to the network.
+   */
+  peekAccessTokenLease(handle) {
+    syncValue[0] = 0n;
+    syncLease[0] = 0;
+    if (!this.peekLeaseFn(handle, syncValue, syncLease)) return null;
+    const token = this.takeString(0, syncValue[0], 0n);
+    return { token, leaseMs: syncLease[0] };
+  }
+
+  /** The access token and its expiry: `{ token, expiresAtUnixMs }`. */
+  accessTokenWithExpiry(handle) {
+    syncValue[0] = 0n;
+    syncError[0] = 0n;
+    syncExpiresAt[0] = 0n;
+    const status = this.expiryFn(handle, syncValue, syncExpiresAt, syncError);
+    const token = this.takeString(status, syncValue[0], syncError[0]);
+    return { token, expiresAtUnixMs: Number(syncExpiresAt[0]) };
+  }
+
+  /** As accessTokenWithExpiry, on a libuv worker thread; `done(error, result)` runs on the JS thread. */
+  accessTokenWithExpiryAsync(handle, done) {
+    this.tokenAndValueAsync(this.expiryAsyncFn, handle, done, (token, expiresAt) => ({
+      token,
+      expiresAtUnixMs: Number(expiresAt),
+    }));
+  }
+
+  /**
+   * Runs `fn(handle, &string, &value, &error)` (a function returning the
+   * access token plus one number) on a libuv worker thread, once the call
+   * queue has a free slot; `done(error, shape(token, value))` runs later on
+   * the JS thread, exactly once.
+   */
+  tokenAndValueAsync(fn, handle, done, shape) {
     asyncCalls.run(() => {
       const out = [null];
-      const lease = [0];
+      const value = [0];
       const err = [null];
       const finish = (callError, status) => {
         asyncCalls.release();
@@ -260,10 +311,10 @@ class NativeLibrary {
         } catch (error) {
           return done(error);
         }
-        done(null, { token, leaseMs: lease[0] });
+        done(null, shape(token, value[0]));
       };
       try {
-        this.leaseAsyncFn.async(handle, out, lease, err, finish);
+        fn.async(handle, out, value, err, finish);
       } catch (error) {
         asyncCalls.release();
         done(error);

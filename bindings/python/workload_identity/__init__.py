@@ -28,16 +28,18 @@ from .exceptions import (
     InternalError,
     InvalidArgumentError,
     Status,
+    StoreError,
     TokenExchangeError,
     TokenRetrievalError,
     WorkloadIdentityError,
 )
 from . import env_keys
-from .models import ProjectEnvVar, ProjectEnvVars
+from .models import AccessToken, ProjectEnvVar, ProjectEnvVars
 from .proxy import CaBundleError, CaBundlePath, HttpsProxy
 from .skill_env import SkillEnvAPIError, ensure_skill_env_loaded, load_skill_env
 
 __all__ = [
+    "AccessToken",
     "AsyncClient",
     "CaBundleError",
     "CaBundlePath",
@@ -52,6 +54,7 @@ __all__ = [
     "HttpsProxy",
     "SkillEnvAPIError",
     "Status",
+    "StoreError",
     "TokenExchangeError",
     "TokenRetrievalError",
     "WorkloadIdentityError",

@@ -75,6 +75,11 @@ _PROTOTYPES = {
         ctypes.c_uint32,
         [ctypes.c_void_p, _out, ctypes.POINTER(ctypes.c_uint32), _out],
     ),
+    "wi_get_access_token_with_expiry": (
+        ctypes.c_uint32,
+        [ctypes.c_void_p, _out, ctypes.POINTER(ctypes.c_int64), _out],
+    ),
+    "wi_peek_access_token_lease": (ctypes.c_bool, [ctypes.c_void_p, _out, ctypes.POINTER(ctypes.c_uint32)]),
     "wi_force_refresh": (ctypes.c_uint32, [ctypes.c_void_p, _out, _out]),
     "wi_exchange_token": (ctypes.c_uint32, [ctypes.c_void_p, ctypes.POINTER(ExchangeParams), _out, _out]),
     "wi_get_integration_credential": (ctypes.c_uint32, [ctypes.c_void_p, ctypes.c_char_p, _out, _out]),

@@ -21,6 +21,8 @@ class Status(enum.IntEnum):
     TOKEN_RETRIEVAL = 3
     TOKEN_EXCHANGE = 4
     INTEGRATION = 5
+    OAUTH_OPERATION = 6
+    STORE = 7
     SKILL_ENV = 8
     INTERNAL = 99
 
@@ -90,6 +92,13 @@ class IntegrationError(WorkloadIdentityError):
     default_status = Status.INTEGRATION
 
 
+class StoreError(WorkloadIdentityError):
+    """Raised when the ``token_store`` directory cannot be created, is unsafe
+    (owned by another user, writable by group or others) or cannot be written."""
+
+    default_status = Status.STORE
+
+
 class InternalError(WorkloadIdentityError):
     """A bug in the library, caught at its boundary (`WI_STATUS_INTERNAL`)."""
 
@@ -106,6 +115,7 @@ _CLASS_BY_STATUS: Dict[Union[Status, int], Type[WorkloadIdentityError]] = {
     Status.TOKEN_RETRIEVAL: TokenRetrievalError,
     Status.TOKEN_EXCHANGE: TokenExchangeError,
     Status.INTEGRATION: IntegrationError,
+    Status.STORE: StoreError,
     Status.INTERNAL: InternalError,
 }
 

@@ -104,6 +104,26 @@ func (s *Server) AccessTokenEndpoint() string { return s.BaseURL + "/oauth/excha
 // OutboundAuthEndpoint is the base URL of the integration and env APIs.
 func (s *Server) OutboundAuthEndpoint() string { return s.BaseURL + "/outbound" }
 
+// OAuthTokenEndpoint is the OAuth token endpoint serving every grant (/oauth2/token).
+func (s *Server) OAuthTokenEndpoint() string { return s.BaseURL + "/oauth2/token" }
+
+// Name and password of the password grant's default user.
+const (
+	Username = "dev-user"
+	Password = "dev-password"
+)
+
+// IssueToken issues a token with no protocol request (POST /_dev/tokens), e.g.
+// {"kind": "refresh", "client_id": ClientID}, and returns it.
+func (s *Server) IssueToken(tb testing.TB, request map[string]any) string {
+	tb.Helper()
+	var out struct {
+		Token string `json:"token"`
+	}
+	s.postFor(tb, "/_dev/tokens", request, &out)
+	return out.Token
+}
+
 // Fault queues a fault (POST /_dev/faults), e.g. {"path": "/oauth/token", "delay_ms": 1000}.
 func (s *Server) Fault(tb testing.TB, fault map[string]any) {
 	tb.Helper()
@@ -123,6 +143,9 @@ type Request struct {
 	Headers map[string]string `json:"headers"` // lowercased names
 	Body    string            `json:"body"`
 	Form    map[string]string `json:"form"`
+	// ClientAuth is the client authentication the request used
+	// (client_secret_basic, client_secret_post, private_key_jwt, none), or "".
+	ClientAuth string `json:"client_auth"`
 }
 
 // Requests returns the recorded protocol requests, in arrival order.
@@ -187,6 +210,11 @@ func (s *Server) get(tb testing.TB, path string, into any) {
 
 func (s *Server) post(tb testing.TB, path string, body map[string]any) {
 	tb.Helper()
+	s.postFor(tb, path, body, nil)
+}
+
+func (s *Server) postFor(tb testing.TB, path string, body map[string]any, into any) {
+	tb.Helper()
 	encoded, err := json.Marshal(body)
 	if err != nil {
 		tb.Fatalf("POST %s: %v", path, err)
@@ -195,7 +223,7 @@ func (s *Server) post(tb testing.TB, path string, body map[string]any) {
 	if err != nil {
 		tb.Fatalf("POST %s: %v", path, err)
 	}
-	decode(tb, path, response, nil)
+	decode(tb, path, response, into)
 }
 
 func decode(tb testing.TB, path string, response *http.Response, into any) {
