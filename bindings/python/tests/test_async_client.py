@@ -156,6 +156,8 @@ async def test_async_with_closes_and_every_coroutine_then_raises_clients_closed_
         closed_sync.get_access_token()
     calls = {
         "get_access_token": (),
+        "get_access_token_with_expiry": (),
+        "peek_access_token": (),
         "force_refresh": (),
         "invalidate_token": ("at_x",),
         "get_integration_credential": ("github",),
