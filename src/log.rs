@@ -2,9 +2,9 @@
 //! the host. Messages never hold a secret or a token value.
 
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use parking_lot::RwLock;
+use arc_swap::ArcSwapOption;
 
 /// Severity of a log message; a higher number is more verbose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -45,32 +45,44 @@ impl Level {
 /// A host-provided log sink.
 pub type LogSink = Arc<dyn Fn(Level, &str) + Send + Sync>;
 
+/// Not yet read from `WI_LOG`.
+const UNSET: u8 = u8::MAX;
 /// 0 = off; otherwise the most verbose level emitted. Read on every log call.
-static MAX_LEVEL: AtomicU8 = AtomicU8::new(0);
-static INIT: OnceLock<()> = OnceLock::new();
-static SINK: RwLock<Option<LogSink>> = RwLock::new(None);
+static MAX_LEVEL: AtomicU8 = AtomicU8::new(UNSET);
+/// Lock-free (`ArcSwap`), so that a forked child never finds it locked.
+static SINK: ArcSwapOption<LogSink> = ArcSwapOption::const_empty();
+
+fn env_level() -> u8 {
+    std::env::var("WI_LOG")
+        .ok()
+        .and_then(|v| Level::parse(&v))
+        .map_or(0, |level| level as u8)
+}
 
 fn max_level() -> u8 {
-    INIT.get_or_init(|| {
-        if let Some(level) = std::env::var("WI_LOG").ok().and_then(|v| Level::parse(&v)) {
-            MAX_LEVEL.store(level as u8, Ordering::Relaxed);
+    match MAX_LEVEL.load(Ordering::Relaxed) {
+        UNSET => {
+            // A set_log_sink that came first wins.
+            let _ = MAX_LEVEL.compare_exchange(
+                UNSET,
+                env_level(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+            MAX_LEVEL.load(Ordering::Relaxed)
         }
-    });
-    MAX_LEVEL.load(Ordering::Relaxed)
+        level => level,
+    }
 }
 
 /// Sends messages up to `max_level` to `sink` instead of stderr; `None` restores
 /// stderr at the `WI_LOG` level. Process-wide; thread-safe.
 pub fn set_log_sink(sink: Option<LogSink>, max_level_for_sink: Level) {
-    max_level();
     let level = match &sink {
         Some(_) => max_level_for_sink as u8,
-        None => std::env::var("WI_LOG")
-            .ok()
-            .and_then(|v| Level::parse(&v))
-            .map_or(0, |level| level as u8),
+        None => env_level(),
     };
-    *SINK.write() = sink;
+    SINK.store(sink.map(Arc::new));
     MAX_LEVEL.store(level, Ordering::Relaxed);
 }
 
@@ -80,10 +92,26 @@ pub(crate) fn log(level: Level, message: impl FnOnce() -> String) {
         return;
     }
     let text = message();
-    // Cloned out so that a sink may itself call set_log_sink.
-    let sink = SINK.read().clone();
-    match sink {
+    // Loaded out of the slot, so that a sink may itself call set_log_sink.
+    match SINK.load_full() {
         Some(sink) => sink(level, &text),
-        None => eprintln!("[workload-identity {}] {text}", level.name()),
+        None => write_stderr(&format!("[workload-identity {}] {text}\n", level.name())),
+    }
+}
+
+/// One `write(2)` per line: no lock (std's stderr lock could be held by a
+/// thread of the parent when a child was forked), and lines do not interleave.
+fn write_stderr(line: &str) {
+    let mut rest = line.as_bytes();
+    while !rest.is_empty() {
+        // SAFETY: writes from a live buffer of `rest.len()` bytes to fd 2.
+        let written = unsafe { libc::write(2, rest.as_ptr().cast(), rest.len()) };
+        if written > 0 {
+            rest = &rest[written as usize..];
+        } else if written == 0
+            || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
+        {
+            return;
+        }
     }
 }

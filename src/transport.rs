@@ -4,13 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
 use ureq::tls::{parse_pem, PemItem, RootCerts, TlsConfig};
 use ureq::Agent;
 use zeroize::Zeroizing;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::fork::ForkLocal;
 
 /// Largest response body accepted; a larger one is an error.
 pub(crate) const MAX_BODY_BYTES: u64 = 1024 * 1024;
@@ -50,8 +50,8 @@ pub(crate) struct TransportError {
 
 /// Sends requests for one client. Thread-safe; cheap to share behind an `Arc`.
 pub(crate) struct Transport {
-    /// The agent and the process that built it.
-    agent: Mutex<(u32, Agent)>,
+    /// This process's agent (a forked child builds its own).
+    agent: ForkLocal<Agent>,
     agent_config: ureq::config::Config,
     headers: Vec<(&'static str, String)>,
     attempt_timeout: Duration,
@@ -88,7 +88,7 @@ impl Transport {
             .timeout_recv_body(Some(config.read_timeout))
             .build();
         Ok(Transport {
-            agent: Mutex::new((std::process::id(), new_agent(&agent_config))),
+            agent: ForkLocal::new(),
             agent_config,
             headers: config.lane.headers(),
             attempt_timeout: config.connect_timeout + config.read_timeout,
@@ -160,13 +160,8 @@ impl Transport {
     }
 
     /// This process's agent (a new one in a forked child).
-    fn agent(&self) -> Agent {
-        let mut agent = self.agent.lock();
-        let pid = std::process::id();
-        if agent.0 != pid {
-            *agent = (pid, new_agent(&self.agent_config));
-        }
-        agent.1.clone()
+    fn agent(&self) -> std::sync::Arc<Agent> {
+        self.agent.get(|_| new_agent(&self.agent_config))
     }
 }
 
