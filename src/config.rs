@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::error::Error;
 use crate::lane::Lane;
 use crate::secret::SecretString;
+use crate::url::HttpUrl;
 
 /// How the client authenticates a general RFC 8693 exchange.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,7 +161,7 @@ impl OptionKey {
                 if value.is_empty() {
                     return Ok(());
                 }
-                parse_url(value)
+                HttpUrl::parse(value)
                     .map(|_| ())
                     .map_err(|why| Error::invalid_argument(format!("option {name}: {why}")))
             }
@@ -194,28 +195,6 @@ fn parse_client_auth(value: &str) -> Option<ClientAuth> {
         "client_secret_basic" => Some(ClientAuth::ClientSecretBasic),
         _ => None,
     }
-}
-
-/// An http(s) URL with a host; returns whether the host is loopback.
-fn parse_url(value: &str) -> Result<bool, String> {
-    let uri: ureq::http::Uri = value
-        .parse()
-        .map_err(|_| format!("{value:?} is not a valid URL"))?;
-    match uri.scheme_str() {
-        Some("http") | Some("https") => {}
-        _ => return Err(format!("{value:?} is not an http or https URL")),
-    }
-    let host = uri
-        .host()
-        .filter(|host| !host.is_empty())
-        .ok_or_else(|| format!("{value:?} has no host"))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false);
-    Ok(loopback)
 }
 
 /// Explicit settings, checked one by one as they are set.
@@ -346,8 +325,8 @@ impl Config {
             let Some(url) = lookup(key) else {
                 return Ok(None);
             };
-            let loopback = parse_url(&url).map_err(Error::configuration)?;
-            if url.starts_with("http://") && !loopback && !allow_insecure_http {
+            let parsed = HttpUrl::parse(&url).map_err(Error::configuration)?;
+            if parsed.plain_http && !parsed.loopback && !allow_insecure_http {
                 return Err(Error::configuration(format!(
                     "{} uses plain http to a host that is not loopback; use https, or set \
                      allow_insecure_http=true to send credentials in clear text",
@@ -507,6 +486,44 @@ mod tests {
         let error = builder.build_with_env(|_| None).unwrap_err();
         assert!(error.message().contains("token_endpoint"), "{error}");
         builder.set("allow_insecure_http", "true").unwrap();
+        assert!(builder.build_with_env(|_| None).is_ok());
+    }
+
+    #[test]
+    fn plain_http_is_refused_whatever_the_case_of_the_scheme() {
+        for scheme in ["HTTP", "Http", "hTTp"] {
+            for key in [
+                "token_endpoint",
+                "access_token_endpoint",
+                "outbound_auth_endpoint",
+            ] {
+                let mut builder = ConfigBuilder::new();
+                for (name, value) in [
+                    ("client_id", "id"),
+                    ("client_secret", "s"),
+                    ("token_endpoint", "https://auth.example.com/token"),
+                    ("access_token_endpoint", "https://auth.example.com/x"),
+                ] {
+                    builder.set(name, value).unwrap();
+                }
+                let url = format!("{scheme}://auth.example.com/token");
+                builder.set(key, &url).unwrap();
+                let error = builder.build_with_env(|_| None).unwrap_err();
+                assert!(error.message().contains(key), "{url}: {error}");
+                assert!(error.message().contains("plain http"), "{url}: {error}");
+                builder.set("allow_insecure_http", "true").unwrap();
+                assert!(builder.build_with_env(|_| None).is_ok(), "{url}");
+            }
+        }
+        let mut builder = ConfigBuilder::new();
+        for (name, value) in [
+            ("client_id", "id"),
+            ("client_secret", "s"),
+            ("token_endpoint", "HTTPS://auth.example.com/token"),
+            ("access_token_endpoint", "HTTP://127.0.0.1:1/x"),
+        ] {
+            builder.set(name, value).unwrap();
+        }
         assert!(builder.build_with_env(|_| None).is_ok());
     }
 

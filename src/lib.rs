@@ -33,6 +33,7 @@ mod retry;
 mod secret;
 mod stats;
 mod transport;
+mod url;
 
 pub use client::{Client, ExchangeParams, ExchangedToken};
 pub use config::{ClientAuth, Config, ConfigBuilder, OptionKey};
