@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 use crate::config::Config;
 use crate::error::Error;
 use crate::fork::ForkLocal;
+use crate::url::HttpUrl;
 
 /// Largest response body accepted; a larger one is an error.
 pub(crate) const MAX_BODY_BYTES: u64 = 1024 * 1024;
@@ -143,7 +144,9 @@ impl Transport {
 }
 
 impl Transport {
-    /// Adds the lane headers, the Authorization header and the attempt timeout.
+    /// Adds the lane headers, the Authorization header and the attempt timeout;
+    /// a request to a loopback host never goes through a proxy (the proxy may be
+    /// remote, its loopback is not ours, and the request may be plain http).
     fn prepare<B>(
         &self,
         mut builder: ureq::RequestBuilder<B>,
@@ -156,7 +159,13 @@ impl Transport {
         if let Some(value) = request.authorization {
             builder = builder.header("Authorization", value);
         }
-        builder.config().timeout_global(timeout).build()
+        let loopback = HttpUrl::parse(request.url).is_ok_and(|url| url.loopback);
+        let config = builder.config().timeout_global(timeout);
+        if loopback {
+            config.proxy(None).build()
+        } else {
+            config.build()
+        }
     }
 
     /// This process's agent (a new one in a forked child).
