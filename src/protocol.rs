@@ -152,13 +152,13 @@ pub(crate) fn parse_token_response(
     })?;
     let malformed = |why: String| Error::new(operation, why).with_http_status(status);
     let access_token = match map.get("access_token") {
-        Some(Value::String(token)) if !token.is_empty() && !token.contains('\0') => {
+        Some(Value::String(token)) if !token.is_empty() && fits_a_header(token) => {
             SecretString::from(token.as_str())
         }
         Some(Value::String(_)) => {
-            return Err(malformed(
-                "access_token is empty or contains a NUL byte".into(),
-            ))
+            return Err(malformed(format!(
+                "access_token is empty or {NOT_A_HEADER_VALUE}"
+            )))
         }
         Some(_) => return Err(malformed("access_token is not a string".into())),
         None => return Err(malformed("response has no access_token".into())),
@@ -206,9 +206,14 @@ fn parse_lifetime(value: &Value) -> Result<Duration, String> {
 pub(crate) fn parse_integration_response(status: u16, body: &[u8]) -> Result<SecretString, Error> {
     let data = parse_outbound(status, body, Operation::IntegrationCredential)?;
     match data.get("credential") {
-        Some(Value::String(credential)) if !credential.contains('\0') => {
+        Some(Value::String(credential)) if fits_a_header(credential) => {
             Ok(SecretString::from(credential.as_str()))
         }
+        Some(Value::String(_)) => Err(Error::new(
+            Operation::IntegrationCredential,
+            format!("data.credential {NOT_A_HEADER_VALUE}"),
+        )
+        .with_http_status(status)),
         Some(_) => Err(Error::new(
             Operation::IntegrationCredential,
             "data.credential is not a string",
@@ -299,6 +304,17 @@ fn parse_outbound(
         Some(_) => Err(Error::new(operation, "data is not an object").with_http_status(status)),
         None => Err(Error::new(operation, "response has no data").with_http_status(status)),
     }
+}
+
+/// Why a token or credential was refused by [`fits_a_header`].
+const NOT_A_HEADER_VALUE: &str =
+    "holds a character that cannot go in an HTTP header (only visible ASCII is accepted)";
+
+/// Whether a token or credential can go in an HTTP header as it is: visible
+/// ASCII only (RFC 7230 `VCHAR`; RFC 6750's `b64token` is a subset), so no
+/// control character (no header injection), no space, no non-ASCII byte.
+fn fits_a_header(value: &str) -> bool {
+    value.bytes().all(|byte| byte.is_ascii_graphic())
 }
 
 /// Server-provided text, shortened and stripped of control characters.
@@ -399,6 +415,31 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.is_retryable());
+    }
+
+    #[test]
+    fn tokens_and_credentials_must_fit_a_header() {
+        for bad in [
+            "a\r\nX-Injected: evil",
+            "a b",
+            "é",
+            "a\u{7f}",
+            "a\u{0}",
+            "\t",
+        ] {
+            let body = serde_json::json!({ "access_token": bad }).to_string();
+            let error = parse_token_response(200, body.as_bytes(), Operation::IdToken).unwrap_err();
+            assert!(error.message().contains("HTTP header"), "{bad:?}: {error}");
+            assert!(!error.is_retryable());
+            assert_eq!(error.http_status(), Some(200));
+            let body = serde_json::json!({ "code": 0, "data": { "credential": bad } }).to_string();
+            let error = parse_integration_response(200, body.as_bytes()).unwrap_err();
+            assert!(error.message().contains("HTTP header"), "{bad:?}: {error}");
+        }
+        let visible: String = (0x21u8..=0x7e).map(char::from).collect();
+        let body = serde_json::json!({ "access_token": visible }).to_string();
+        let parsed = parse_token_response(200, body.as_bytes(), Operation::IdToken).unwrap();
+        assert_eq!(parsed.access_token.expose(), visible);
     }
 
     #[test]

@@ -280,3 +280,62 @@ fn bad_ca_bundle_and_proxy_are_configuration_errors() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A token or credential that cannot go in an HTTP header (a control
+/// character, a space, non-ASCII) is a malformed response, not retried: it
+/// would inject headers downstream (`Authorization: Bearer $(wi token)`).
+#[test]
+fn tokens_that_cannot_go_in_a_header_are_refused() {
+    let server = server();
+    for (path, token, kind) in [
+        (
+            "/oauth/token",
+            "id_x\r\nX-Injected: evil",
+            ErrorKind::TokenRetrieval,
+        ),
+        (
+            "/oauth/exchange",
+            "at_x\r\nX-Injected: evil",
+            ErrorKind::TokenExchange,
+        ),
+        ("/oauth/exchange", "at_é", ErrorKind::TokenExchange),
+        ("/oauth/exchange", "at x", ErrorKind::TokenExchange),
+        ("/oauth/exchange", "at\u{7f}", ErrorKind::TokenExchange),
+    ] {
+        let body = serde_json::json!({ "access_token": token, "expires_in": 3600 }).to_string();
+        server.push_fault(status_fault(path, 200, &body, 1));
+        let before = server.requests().len();
+        let error = client(&server, &[("server_env", "charset")])
+            .access_token()
+            .unwrap_err();
+        assert_eq!(error.kind(), kind, "{token:?}: {error}");
+        assert!(!error.is_retryable(), "{token:?}: {error}");
+        assert_eq!(error.http_status(), Some(200));
+        assert!(error.message().contains("header"), "{error}");
+        assert!(!error.to_string().contains("Injected"), "{error}");
+        let sent = server.requests().len() - before;
+        assert!(sent <= 2, "{token:?} was retried: {sent} requests");
+    }
+    let visible = "at_~+/=!#$%&'()*,-.:;<>?@[]^_`{|}\"\\";
+    let body = serde_json::json!({ "access_token": visible, "expires_in": 3600 }).to_string();
+    server.push_fault(status_fault("/oauth/exchange", 200, &body, 1));
+    let token = client(&server, &[("server_env", "visible")])
+        .access_token()
+        .unwrap();
+    assert_eq!(
+        token.expose(),
+        visible,
+        "every visible ASCII character is accepted"
+    );
+
+    let body = r#"{"code":0,"msg":"","data":{"credential":"ghp_x\nX-Injected: evil"}}"#;
+    server.push_fault(status_fault("/outbound/integration", 200, body, 1));
+    let error = client(&server, &[])
+        .integration_credential("github")
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Integration);
+    assert!(
+        !error.is_retryable() && error.message().contains("header"),
+        "{error}"
+    );
+}
