@@ -14,6 +14,7 @@ use crate::protocol::{
     self, form_encode, EnvVar, TokenResponse, GRANT_TOKEN_EXCHANGE, TOKEN_TYPE_ACCESS_TOKEN,
     TOKEN_TYPE_ID_TOKEN,
 };
+use crate::redact;
 use crate::retry::backoff;
 use crate::secret::SecretString;
 use crate::stats::{bump, Stats};
@@ -338,7 +339,7 @@ impl Inner {
             }
             bump(&counters.server_requests);
             log(Level::Debug, || {
-                format!("{operation:?}: request to {}", request.url)
+                format!("{operation:?}: request to {}", redact::url(request.url))
             });
             let result = match self.transport.send(request, remaining) {
                 Ok(response) => parse(&response)
@@ -350,7 +351,11 @@ impl Inner {
             };
             let error = match result {
                 Ok(done) => return Ok(done),
-                Err(error) => error,
+                Err(error) => {
+                    let secrets = self.known_secrets(request);
+                    let secrets: Vec<&str> = secrets.iter().map(|secret| secret.as_str()).collect();
+                    error.masking(&secrets)
+                }
             };
             if !error.is_retryable() || retry >= self.config.max_retries {
                 return Err(error);
@@ -370,6 +375,28 @@ impl Inner {
             std::thread::sleep(wait);
             retry += 1;
         }
+    }
+
+    /// Every secret value a server may echo back to a request: the client
+    /// secret, the proxy password, the Authorization credentials and the
+    /// secret fields of a form body.
+    fn known_secrets(&self, request: &HttpRequest<'_>) -> Vec<Zeroizing<String>> {
+        let mut secrets = match request.payload {
+            Payload::Form(body) => redact::form_secrets(body),
+            Payload::Json(_) | Payload::Empty => Vec::new(),
+        };
+        let mut add = |secret: &str| secrets.push(Zeroizing::new(secret.to_owned()));
+        add(self.config.client_secret.expose());
+        if let Some(password) = self.config.proxy.as_deref().and_then(redact::url_password) {
+            add(password);
+        }
+        if let Some((_, credentials)) = request
+            .authorization
+            .and_then(|value| value.split_once(' '))
+        {
+            add(credentials);
+        }
+        secrets
     }
 
     fn token_request(

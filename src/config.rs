@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::error::Error;
 use crate::lane::Lane;
+use crate::redact;
 use crate::secret::SecretString;
 use crate::url::HttpUrl;
 
@@ -256,8 +257,9 @@ impl ConfigBuilder {
     }
 }
 
-/// A validated configuration. Immutable; `Send + Sync`.
-#[derive(Clone, Debug)]
+/// A validated configuration. Immutable; `Send + Sync`. `Debug` shows no
+/// secret, and URLs without their userinfo and query values.
+#[derive(Clone)]
 pub struct Config {
     pub(crate) client_id: String,
     pub(crate) client_secret: SecretString,
@@ -388,6 +390,32 @@ impl Config {
     /// The outbound-auth base URL, if configured.
     pub fn outbound_auth_endpoint(&self) -> Option<&str> {
         self.outbound_auth_endpoint.as_deref()
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = |value: &str| redact::url(value);
+        f.debug_struct("Config")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("token_endpoint", &url(&self.token_endpoint))
+            .field("access_token_endpoint", &url(&self.access_token_endpoint))
+            .field(
+                "outbound_auth_endpoint",
+                &self.outbound_auth_endpoint.as_deref().map(url),
+            )
+            .field("lane", &self.lane)
+            .field("read_timeout", &self.read_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("deadline", &self.deadline)
+            .field("expiry_buffer", &self.expiry_buffer)
+            .field("max_retries", &self.max_retries)
+            .field("proxy", &self.proxy.as_deref().map(url))
+            .field("ca_bundle_path", &self.ca_bundle_path)
+            .field("user_agent", &self.user_agent)
+            .field("client_auth", &self.client_auth)
+            .finish()
     }
 }
 

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::redact;
+
 /// The class of a failure; the numbers are the C ABI's `wi_status` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
@@ -129,6 +131,17 @@ impl Error {
 
     pub(crate) fn retryable(mut self, retryable: bool) -> Self {
         self.retryable = retryable;
+        self
+    }
+
+    /// This error with each of `secrets` masked wherever it occurs in the
+    /// message or the OAuth members (server-supplied text may echo a request).
+    pub(crate) fn masking(mut self, secrets: &[&str]) -> Self {
+        self.message = redact::secrets(&self.message, secrets);
+        self.oauth_error = self.oauth_error.map(|code| redact::secrets(&code, secrets));
+        self.oauth_error_description = self
+            .oauth_error_description
+            .map(|description| redact::secrets(&description, secrets));
         self
     }
 

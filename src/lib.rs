@@ -29,6 +29,7 @@ mod identity;
 mod lane;
 mod log;
 mod protocol;
+mod redact;
 mod retry;
 mod secret;
 mod stats;

@@ -61,13 +61,15 @@ pub(crate) struct Transport {
 impl Transport {
     /// Builds the agent from `config`; a bad proxy or CA bundle is a configuration error.
     pub(crate) fn new(config: &Config) -> Result<Transport, Error> {
-        let proxy =
-            match &config.proxy {
-                Some(url) => Some(ureq::Proxy::new(url).map_err(|error| {
-                    Error::configuration(format!("proxy is not usable: {error}"))
-                })?),
-                None => ureq::Proxy::try_from_env(),
-            };
+        let proxy = match &config.proxy {
+            Some(url) => Some(ureq::Proxy::new(url).map_err(|error| {
+                Error::configuration(format!(
+                    "proxy {:?} is not usable: {error}",
+                    crate::redact::url(url)
+                ))
+            })?),
+            None => ureq::Proxy::try_from_env(),
+        };
         let mut tls = TlsConfig::builder();
         if let Some(path) = &config.ca_bundle_path {
             tls = tls.root_certs(load_roots(path)?);

@@ -2,6 +2,8 @@
 //! scheme taken from the parsed URL (so `HTTP://` is plain http too), and
 //! whether its host is loopback.
 
+use crate::redact;
+
 /// What the library needs to know of a URL. Plain data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct HttpUrl {
@@ -12,20 +14,22 @@ pub(crate) struct HttpUrl {
 }
 
 impl HttpUrl {
-    /// Parses an http(s) URL with a host; the error says why it is not one.
+    /// Parses an http(s) URL with a host; the error says why it is not one
+    /// (quoting the URL without its userinfo and query values).
     pub(crate) fn parse(value: &str) -> Result<HttpUrl, String> {
+        let shown = || format!("{:?}", redact::url(value));
         let uri: ureq::http::Uri = value
             .parse()
-            .map_err(|_| format!("{value:?} is not a valid URL"))?;
+            .map_err(|_| format!("{} is not a valid URL", shown()))?;
         let plain_http = match uri.scheme_str() {
             Some(scheme) if scheme.eq_ignore_ascii_case("http") => true,
             Some(scheme) if scheme.eq_ignore_ascii_case("https") => false,
-            _ => return Err(format!("{value:?} is not an http or https URL")),
+            _ => return Err(format!("{} is not an http or https URL", shown())),
         };
         let host = uri
             .host()
             .filter(|host| !host.is_empty())
-            .ok_or_else(|| format!("{value:?} has no host"))?;
+            .ok_or_else(|| format!("{} has no host", shown()))?;
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let loopback = host.eq_ignore_ascii_case("localhost")
             || host
