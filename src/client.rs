@@ -300,7 +300,7 @@ impl Client {
     ) -> Result<T, Error> {
         let deadline = self.call().deadline;
         let token = self.access_token()?;
-        let authorization = Zeroizing::new(format!("Bearer {}", token.expose()));
+        let authorization = protocol::bearer_authorization(token.expose());
         match request(&authorization, deadline) {
             Err(error) if error.http_status() == Some(401) => {
                 log(Level::Info, || {
@@ -308,7 +308,7 @@ impl Client {
                 });
                 self.invalidate_token(token.expose());
                 let token = self.access_token()?;
-                let authorization = Zeroizing::new(format!("Bearer {}", token.expose()));
+                let authorization = protocol::bearer_authorization(token.expose());
                 request(&authorization, deadline)
             }
             other => other,
@@ -387,7 +387,12 @@ impl Inner {
         };
         let mut add = |secret: &str| secrets.push(Zeroizing::new(secret.to_owned()));
         add(self.config.client_secret.expose());
-        if let Some(password) = self.config.proxy.as_deref().and_then(redact::url_password) {
+        if let Some(password) = self
+            .config
+            .proxy
+            .as_ref()
+            .and_then(|proxy| redact::url_password(proxy.expose()))
+        {
             add(password);
         }
         if let Some((_, credentials)) = request

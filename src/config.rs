@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use zeroize::Zeroizing;
+
 use crate::error::Error;
 use crate::lane::Lane;
 use crate::redact;
@@ -246,10 +248,11 @@ impl ConfigBuilder {
 
     /// Validates the settings, falling back to `env` for unset keys.
     pub fn build_with_env(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
-        let lookup = |key: OptionKey| -> Option<String> {
+        // Every value may be a secret: each copy is wiped when dropped.
+        let lookup = |key: OptionKey| -> Option<Zeroizing<String>> {
             match self.values.get(&key) {
-                Some(value) => Some(value.expose().to_owned()),
-                None => key.env_var().and_then(&env),
+                Some(value) => Some(Zeroizing::new(value.expose().to_owned())),
+                None => key.env_var().and_then(&env).map(Zeroizing::new),
             }
             .filter(|value| !value.is_empty())
         };
@@ -272,7 +275,8 @@ pub struct Config {
     pub(crate) deadline: Duration,
     pub(crate) expiry_buffer: Duration,
     pub(crate) max_retries: u32,
-    pub(crate) proxy: Option<String>,
+    /// May hold a password: wiped on drop.
+    pub(crate) proxy: Option<SecretString>,
     pub(crate) ca_bundle_path: Option<PathBuf>,
     pub(crate) user_agent: String,
     pub(crate) client_auth: ClientAuth,
@@ -289,7 +293,7 @@ impl Config {
         ConfigBuilder::new()
     }
 
-    fn resolve(lookup: impl Fn(OptionKey) -> Option<String>) -> Result<Config, Error> {
+    fn resolve(lookup: impl Fn(OptionKey) -> Option<Zeroizing<String>>) -> Result<Config, Error> {
         let required = [
             OptionKey::ClientId,
             OptionKey::ClientSecret,
@@ -335,7 +339,7 @@ impl Config {
                     key.name()
                 )));
             }
-            Ok(Some(url))
+            Ok(Some(url.to_string()))
         };
         let number = |key: OptionKey, default: u64| -> u64 {
             lookup(key)
@@ -347,7 +351,8 @@ impl Config {
         let max_retries = number(OptionKey::MaxRetries, 2) as u32;
         let derived_deadline = (read_timeout + connect_timeout) * (max_retries + 1)
             + crate::retry::BACKOFF_CAP * max_retries;
-        let ca_bundle_path = lookup(OptionKey::CaBundlePath).map(PathBuf::from);
+        let ca_bundle_path =
+            lookup(OptionKey::CaBundlePath).map(|path| PathBuf::from(path.as_str()));
         if let Some(path) = &ca_bundle_path {
             if !path.is_file() {
                 return Err(Error::configuration(format!(
@@ -357,13 +362,17 @@ impl Config {
             }
         }
         Ok(Config {
-            client_id: lookup(OptionKey::ClientId).unwrap_or_default(),
-            client_secret: SecretString::new(lookup(OptionKey::ClientSecret).unwrap_or_default()),
+            client_id: lookup(OptionKey::ClientId)
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            client_secret: SecretString::from(
+                lookup(OptionKey::ClientSecret).unwrap_or_default().as_str(),
+            ),
             token_endpoint: endpoint(OptionKey::TokenEndpoint)?.unwrap_or_default(),
             access_token_endpoint: endpoint(OptionKey::AccessTokenEndpoint)?.unwrap_or_default(),
             outbound_auth_endpoint: endpoint(OptionKey::OutboundAuthEndpoint)?
                 .map(|url| url.trim_end_matches('/').to_owned()),
-            lane: Lane::new(lookup(OptionKey::ServerEnv).as_deref()),
+            lane: Lane::new(lookup(OptionKey::ServerEnv).as_deref().map(String::as_str)),
             read_timeout,
             connect_timeout,
             deadline: lookup(OptionKey::DeadlineMs)
@@ -372,9 +381,10 @@ impl Config {
                 .unwrap_or(derived_deadline),
             expiry_buffer: Duration::from_secs(number(OptionKey::ExpiryBufferS, 60)),
             max_retries,
-            proxy: lookup(OptionKey::Proxy),
+            proxy: lookup(OptionKey::Proxy).map(|proxy| SecretString::from(proxy.as_str())),
             ca_bundle_path,
             user_agent: lookup(OptionKey::UserAgent)
+                .map(|agent| agent.to_string())
                 .unwrap_or_else(|| format!("workload-identity/{}", env!("CARGO_PKG_VERSION"))),
             client_auth: lookup(OptionKey::ClientAuth)
                 .and_then(|value| parse_client_auth(&value))
@@ -411,7 +421,10 @@ impl std::fmt::Debug for Config {
             .field("deadline", &self.deadline)
             .field("expiry_buffer", &self.expiry_buffer)
             .field("max_retries", &self.max_retries)
-            .field("proxy", &self.proxy.as_deref().map(url))
+            .field(
+                "proxy",
+                &self.proxy.as_ref().map(|proxy| url(proxy.expose())),
+            )
             .field("ca_bundle_path", &self.ca_bundle_path)
             .field("user_agent", &self.user_agent)
             .field("client_auth", &self.client_auth)

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use zeroize::Zeroizing;
+
 use crate::redact;
 
 /// The class of a failure; the numbers are the C ABI's `wi_status` values.
@@ -136,12 +138,19 @@ impl Error {
 
     /// This error with each of `secrets` masked wherever it occurs in the
     /// message or the OAuth members (server-supplied text may echo a request).
+    /// The unmasked texts are wiped.
     pub(crate) fn masking(mut self, secrets: &[&str]) -> Self {
-        self.message = redact::secrets(&self.message, secrets);
-        self.oauth_error = self.oauth_error.map(|code| redact::secrets(&code, secrets));
-        self.oauth_error_description = self
-            .oauth_error_description
-            .map(|description| redact::secrets(&description, secrets));
+        let mask = |text: &mut String| {
+            let masked = redact::secrets(text, secrets);
+            drop(Zeroizing::new(std::mem::replace(text, masked)));
+        };
+        mask(&mut self.message);
+        if let Some(code) = &mut self.oauth_error {
+            mask(code);
+        }
+        if let Some(description) = &mut self.oauth_error_description {
+            mask(description);
+        }
         self
     }
 

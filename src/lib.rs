@@ -35,6 +35,7 @@ mod secret;
 mod stats;
 mod transport;
 mod url;
+mod wipe;
 
 pub use client::{Client, ExchangeParams, ExchangedToken};
 pub use config::{ClientAuth, Config, ConfigBuilder, OptionKey};

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Operation};
 use crate::secret::SecretString;
@@ -43,12 +43,33 @@ pub struct EnvVar {
     pub value: SecretString,
 }
 
+/// Whether `byte` stands for itself in a form body.
+fn unreserved(byte: u8) -> bool {
+    matches!(byte, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~')
+}
+
 /// `application/x-www-form-urlencoded`, byte-compatible with Python's
 /// `urlencode` (space as `+`, everything but `A-Za-z0-9_.-~` percent-encoded).
-/// The buffer is wiped on drop: it may hold the client secret.
+/// The buffer is wiped on drop: it may hold the client secret. It is allocated
+/// once, at its exact size, so that no growth leaves a copy behind.
 pub(crate) fn form_encode(pairs: &[(&str, &str)]) -> Zeroizing<Vec<u8>> {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = Zeroizing::new(Vec::with_capacity(256));
+    let encoded_len = |text: &str| -> usize {
+        text.bytes()
+            .map(|byte| {
+                if unreserved(byte) || byte == b' ' {
+                    1
+                } else {
+                    3
+                }
+            })
+            .sum()
+    };
+    let size: usize = pairs
+        .iter()
+        .map(|(key, value)| encoded_len(key) + encoded_len(value) + 2)
+        .sum();
+    let mut out = Zeroizing::new(Vec::with_capacity(size));
     for (index, (key, value)) in pairs.iter().enumerate() {
         if index > 0 {
             out.push(b'&');
@@ -59,9 +80,7 @@ pub(crate) fn form_encode(pairs: &[(&str, &str)]) -> Zeroizing<Vec<u8>> {
             }
             for &byte in part.as_bytes() {
                 match byte {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
-                        out.push(byte)
-                    }
+                    _ if unreserved(byte) => out.push(byte),
                     b' ' => out.push(b'+'),
                     _ => {
                         out.push(b'%');
@@ -79,11 +98,14 @@ pub(crate) fn form_encode(pairs: &[(&str, &str)]) -> Zeroizing<Vec<u8>> {
 /// base64-encoded. Wiped on drop.
 pub(crate) fn basic_authorization(client_id: &str, client_secret: &str) -> Zeroizing<String> {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut plain = form_encode(&[("", client_id)]);
-    plain.remove(0); // the "=" of the empty key
+    // Each starts with the "=" of an empty key.
+    let id = form_encode(&[("", client_id)]);
+    let secret = form_encode(&[("", client_secret)]);
+    let mut plain = Zeroizing::new(Vec::with_capacity(id.len() + secret.len() - 1));
+    plain.extend_from_slice(&id[1..]);
     plain.push(b':');
-    plain.extend_from_slice(&form_encode(&[("", client_secret)])[1..]);
-    let mut out = Zeroizing::new(String::with_capacity(6 + plain.len() * 4 / 3 + 4));
+    plain.extend_from_slice(&secret[1..]);
+    let mut out = Zeroizing::new(String::with_capacity(6 + plain.len().div_ceil(3) * 4));
     out.push_str("Basic ");
     for chunk in plain.chunks(3) {
         let bytes = [
@@ -103,18 +125,53 @@ pub(crate) fn basic_authorization(client_id: &str, client_secret: &str) -> Zeroi
     out
 }
 
+/// `Bearer` credentials for an `Authorization` header, allocated once at their
+/// exact size. Wiped on drop.
+pub(crate) fn bearer_authorization(token: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(7 + token.len()));
+    out.push_str("Bearer ");
+    out.push_str(token);
+    out
+}
+
+/// A parsed response whose strings (tokens, credentials, env-var values) are
+/// wiped when it is dropped; serde_json would free them unwiped.
+struct WipedJson(Value);
+
+impl WipedJson {
+    fn parse(body: &[u8]) -> Option<WipedJson> {
+        serde_json::from_slice(body).ok().map(WipedJson)
+    }
+
+    fn object(&self) -> Option<&Map<String, Value>> {
+        self.0.as_object()
+    }
+}
+
+impl Drop for WipedJson {
+    fn drop(&mut self) {
+        fn wipe(value: &mut Value) {
+            match value {
+                Value::String(text) => text.zeroize(),
+                Value::Array(items) => items.iter_mut().for_each(wipe),
+                Value::Object(map) => map.values_mut().for_each(wipe),
+                Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            }
+        }
+        wipe(&mut self.0);
+    }
+}
+
 /// Parses a token endpoint response. Any failure is an error of `operation`.
 pub(crate) fn parse_token_response(
     status: u16,
     body: &[u8],
     operation: Operation,
 ) -> Result<TokenResponse, Error> {
-    let json: Option<Map<String, Value>> = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Some(map),
-        _ => None,
-    };
+    let parsed = WipedJson::parse(body);
+    let json = parsed.as_ref().and_then(WipedJson::object);
     let status_retryable = matches!(status, 408 | 429 | 500..=599);
-    if let Some(map) = &json {
+    if let Some(map) = json {
         if let Some(code) = map.get("error") {
             let code = match code {
                 Value::String(code) => quote(code),
@@ -205,7 +262,7 @@ fn parse_lifetime(value: &Value) -> Result<Duration, String> {
 /// Parses an integration-credential response.
 pub(crate) fn parse_integration_response(status: u16, body: &[u8]) -> Result<SecretString, Error> {
     let data = parse_outbound(status, body, Operation::IntegrationCredential)?;
-    match data.get("credential") {
+    match data.0.get("credential") {
         Some(Value::String(credential)) if fits_a_header(credential) => {
             Ok(SecretString::from(credential.as_str()))
         }
@@ -231,7 +288,7 @@ pub(crate) fn parse_integration_response(status: u16, body: &[u8]) -> Result<Sec
 pub(crate) fn parse_env_vars_response(status: u16, body: &[u8]) -> Result<Vec<EnvVar>, Error> {
     let data = parse_outbound(status, body, Operation::ProjectEnvVars)?;
     let malformed = |why: &str| Error::new(Operation::ProjectEnvVars, why).with_http_status(status);
-    let secrets = match data.get("secrets") {
+    let secrets = match data.0.get("secrets") {
         Some(Value::Array(items)) => items,
         Some(_) => return Err(malformed("data.secrets is not an array")),
         None => return Err(malformed("response has no data.secrets")),
@@ -241,29 +298,26 @@ pub(crate) fn parse_env_vars_response(status: u16, body: &[u8]) -> Result<Vec<En
         .enumerate()
         .map(|(index, item)| {
             let field = |name: &str| match item.get(name) {
-                Some(Value::String(text)) if !text.contains('\0') => Ok(text.clone()),
+                Some(Value::String(text)) if !text.contains('\0') => Ok(text.as_str()),
                 _ => Err(malformed(&format!(
                     "data.secrets[{index}] has no string {name:?}"
                 ))),
             };
             Ok(EnvVar {
-                key: field("key")?,
-                value: SecretString::new(field("value")?),
+                key: field("key")?.to_owned(),
+                value: SecretString::from(field("value")?),
             })
         })
         .collect()
 }
 
-/// The `data` object of an outbound-auth API response, or the error it carries.
-fn parse_outbound(
-    status: u16,
-    body: &[u8],
-    operation: Operation,
-) -> Result<Map<String, Value>, Error> {
-    let json = serde_json::from_slice::<Value>(body).ok();
+/// The `data` object of an outbound-auth API response (wiped on drop), or the
+/// error it carries.
+fn parse_outbound(status: u16, body: &[u8], operation: Operation) -> Result<WipedJson, Error> {
+    let mut json = WipedJson::parse(body);
     let server_msg = json
         .as_ref()
-        .and_then(|json| json.get("msg"))
+        .and_then(|json| json.0.get("msg"))
         .and_then(Value::as_str)
         .map(quote);
     if status != 200 {
@@ -281,7 +335,7 @@ fn parse_outbound(
             .with_http_status(status)
             .retryable(matches!(status, 408 | 429 | 500..=599)));
     }
-    let Some(Value::Object(mut map)) = json else {
+    let Some(map) = json.as_mut().and_then(|json| json.0.as_object_mut()) else {
         return Err(Error::new(operation, "response is not a JSON object").with_http_status(status));
     };
     match map.get("code") {
@@ -299,8 +353,8 @@ fn parse_outbound(
         }
         None => return Err(Error::new(operation, "response has no code").with_http_status(status)),
     }
-    match map.remove("data") {
-        Some(Value::Object(data)) => Ok(data),
+    match map.remove("data").map(WipedJson) {
+        Some(data) if data.object().is_some() => Ok(data),
         Some(_) => Err(Error::new(operation, "data is not an object").with_http_status(status)),
         None => Err(Error::new(operation, "response has no data").with_http_status(status)),
     }

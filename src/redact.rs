@@ -116,13 +116,14 @@ pub(crate) fn secrets(text: &str, secrets: &[&str]) -> String {
     }
     // Longest first: a secret that holds another is masked whole.
     forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
-    let mut masked = text.to_owned();
+    // Each step's text may still hold a secret: wiped when replaced.
+    let mut masked = Zeroizing::new(text.to_owned());
     for form in &forms {
         if masked.contains(form.as_str()) {
-            masked = masked.replace(form.as_str(), MASK);
+            masked = Zeroizing::new(masked.replace(form.as_str(), MASK));
         }
     }
-    masked
+    std::mem::take(&mut *masked)
 }
 
 /// Decodes one `application/x-www-form-urlencoded` value into a wiped string,

@@ -11,7 +11,9 @@ use zeroize::Zeroizing;
 use crate::config::Config;
 use crate::error::Error;
 use crate::fork::ForkLocal;
+use crate::secret::SecretString;
 use crate::url::HttpUrl;
+use crate::wipe::{self, WipingConnector};
 
 /// Largest response body accepted; a larger one is an error.
 pub(crate) const MAX_BODY_BYTES: u64 = 1024 * 1024;
@@ -61,7 +63,7 @@ pub(crate) struct Transport {
 impl Transport {
     /// Builds the agent from `config`; a bad proxy or CA bundle is a configuration error.
     pub(crate) fn new(config: &Config) -> Result<Transport, Error> {
-        let proxy = match &config.proxy {
+        let proxy = match config.proxy.as_ref().map(SecretString::expose) {
             Some(url) => Some(ureq::Proxy::new(url).map_err(|error| {
                 Error::configuration(format!(
                     "proxy {:?} is not usable: {error}",
@@ -128,14 +130,18 @@ impl Transport {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = Zeroizing::new(
-            response
-                .body_mut()
-                .with_config()
-                .limit(MAX_BODY_BYTES)
-                .read_to_vec()
-                .map_err(describe)?,
-        );
+        let expected = response
+            .headers()
+            .get("content-length")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok());
+        let reader = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY_BYTES)
+            .reader();
+        let body = wipe::read_to_end(reader, expected, MAX_BODY_BYTES)
+            .map_err(|error| describe(ureq::Error::from(error)))?;
         Ok(HttpResponse {
             status,
             body,
@@ -159,7 +165,11 @@ impl Transport {
             builder = builder.header(*name, value.as_str());
         }
         if let Some(value) = request.authorization {
-            builder = builder.header("Authorization", value);
+            builder = match wipe::header_value(value) {
+                Some(wiped) => builder.header("Authorization", wiped),
+                // Refused by ureq as it is refused here: an invalid header error.
+                None => builder.header("Authorization", value),
+            };
         }
         let loopback = HttpUrl::parse(request.url).is_ok_and(|url| url.loopback);
         let config = builder.config().timeout_global(timeout);
@@ -176,11 +186,13 @@ impl Transport {
     }
 }
 
-/// An agent whose resolver answers IP-literal hosts itself (see [`IpLiteralResolver`]).
+/// An agent whose resolver answers IP-literal hosts itself (see
+/// [`IpLiteralResolver`]) and whose connections wipe their buffers when dropped.
 fn new_agent(config: &ureq::config::Config) -> Agent {
+    use ureq::unversioned::transport::Connector;
     Agent::with_parts(
         config.clone(),
-        ureq::unversioned::transport::DefaultConnector::default(),
+        ureq::unversioned::transport::DefaultConnector::default().chain(WipingConnector),
         IpLiteralResolver::default(),
     )
 }
