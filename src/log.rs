@@ -1,6 +1,7 @@
 //! Logging: `WI_LOG=error|warn|info|debug` to stderr, or a callback installed by
 //! the host. Messages never hold a secret or a token value.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
@@ -86,15 +87,58 @@ pub fn set_log_sink(sink: Option<LogSink>, max_level_for_sink: Level) {
     MAX_LEVEL.store(level, Ordering::Relaxed);
 }
 
-/// Emits a message built by `message` when `level` is enabled.
+thread_local! {
+    /// Lines of this thread held back by [`holding`], if it is holding.
+    static HELD: RefCell<Option<Vec<(Level, String)>>> = const { RefCell::new(None) };
+}
+
+/// Lines held back while a thread led a refresh; [`Held::emit`] sends them.
+#[must_use = "held lines are lost unless emitted"]
+pub(crate) struct Held(Vec<(Level, String)>);
+
+impl Held {
+    /// Emits the held lines, in order. Call it with no lock held and no
+    /// flight led: a host's callback may call back into the library.
+    pub(crate) fn emit(self) {
+        for (level, text) in self.0 {
+            write(level, &text);
+        }
+    }
+}
+
+/// Runs `body` with this thread's log lines held back (a refresh it leads:
+/// a callback calling the library then would wait on that very refresh).
+pub(crate) fn holding<R>(body: impl FnOnce() -> R) -> (R, Held) {
+    let outer = HELD.with(|held| held.replace(Some(Vec::new())));
+    let result = body();
+    let lines = HELD.with(|held| held.replace(outer)).unwrap_or_default();
+    (result, Held(lines))
+}
+
+/// Emits a message built by `message` when `level` is enabled (or holds it
+/// back, inside [`holding`]).
 pub(crate) fn log(level: Level, message: impl FnOnce() -> String) {
     if (level as u8) > max_level() {
         return;
     }
     let text = message();
+    let held = HELD.with(|held| match held.borrow_mut().as_mut() {
+        Some(lines) => {
+            lines.push((level, text));
+            None
+        }
+        None => Some(text),
+    });
+    if let Some(text) = held {
+        write(level, &text);
+    }
+}
+
+/// Sends one line to the sink, or to stderr.
+fn write(level: Level, text: &str) {
     // Loaded out of the slot, so that a sink may itself call set_log_sink.
     match SINK.load_full() {
-        Some(sink) => sink(level, &text),
+        Some(sink) => sink(level, text),
         None => write_stderr(&format!("[workload-identity {}] {text}\n", level.name())),
     }
 }

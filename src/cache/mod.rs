@@ -23,7 +23,7 @@ use arc_swap::ArcSwapOption;
 use crate::clock::Clock;
 use crate::error::{Error, Operation};
 use crate::fork::{lock, ForkLocal};
-use crate::log::{log, Level};
+use crate::log::{self, log, Held, Level};
 use crate::retry::random_up_to;
 use crate::secret::SecretString;
 use crate::stats::{bump, Counters};
@@ -332,8 +332,9 @@ impl TokenCache {
     ) -> Result<SecretString, Error> {
         let flight = self.begin(&mut state);
         drop(state);
-        let result = run_source(source, call.deadline);
+        let (result, held) = run_source(source, call.deadline);
         let (outcome, note) = self.finish(flights, &mut lock(&flights.state), flight, result, call);
+        held.emit();
         emit(note);
         outcome
     }
@@ -354,10 +355,11 @@ impl TokenCache {
             .name("wi-refresh".into())
             .spawn(move || {
                 let flights = flights_of_flight;
-                let result = run_source(source.as_ref(), call.deadline);
+                let (result, held) = run_source(source.as_ref(), call.deadline);
                 // The outcome is recorded for everyone; nobody waits on this thread.
                 let (_, note) =
                     cache.finish(&flights, &mut lock(&flights.state), flight, result, call);
+                held.emit();
                 emit(note);
             });
         if spawned.is_err() {
@@ -437,6 +439,9 @@ impl TokenCache {
                             ),
                         ));
                     }
+                } else {
+                    // Every caller waiting on this refresh gets this error.
+                    note = Some((Level::Error, format!("token refresh failed: {error}")));
                 }
                 state.finished = Some((flight.id, Some(error.clone())));
                 (Err(error), note)
@@ -500,10 +505,13 @@ fn emit(note: Note) {
     }
 }
 
-/// Runs a fetch; a panic inside it becomes an internal error, never a stuck flight.
-fn run_source(source: &dyn TokenSource, deadline: Instant) -> Result<Fetched, Error> {
-    catch_unwind(AssertUnwindSafe(|| source.fetch(deadline)))
-        .unwrap_or_else(|_| Err(Error::internal("panic during token refresh")))
+/// Runs a fetch; a panic inside it becomes an internal error, never a stuck
+/// flight. Its log lines are held back, to be emitted once the flight is over.
+fn run_source(source: &dyn TokenSource, deadline: Instant) -> (Result<Fetched, Error>, Held) {
+    log::holding(|| {
+        catch_unwind(AssertUnwindSafe(|| source.fetch(deadline)))
+            .unwrap_or_else(|_| Err(Error::internal("panic during token refresh")))
+    })
 }
 
 #[cfg(test)]
