@@ -291,15 +291,27 @@ impl Client {
         }
     }
 
+    /// The access token, fetched if need be within `deadline` (a step of a
+    /// call that has its own deadline).
+    fn access_token_until(&self, deadline: Instant) -> Result<SecretString, Error> {
+        let source: Arc<dyn TokenSource> = self.inner.clone();
+        let call = Call {
+            deadline,
+            ..self.call()
+        };
+        self.inner.identity.cache.get(&source, call)
+    }
+
     /// Runs `request` with a bearer access token; on a 401 the token is
-    /// invalidated and the request tried once more with a new one.
+    /// invalidated and the request tried once more with a new one. One
+    /// deadline bounds it all: both token fetches and both requests.
     fn with_access_token<T>(
         &self,
         operation: Operation,
         request: impl Fn(&str, Instant) -> Result<T, Error>,
     ) -> Result<T, Error> {
         let deadline = self.call().deadline;
-        let token = self.access_token()?;
+        let token = self.access_token_until(deadline)?;
         let authorization = protocol::bearer_authorization(token.expose());
         match request(&authorization, deadline) {
             Err(error) if error.http_status() == Some(401) => {
@@ -307,7 +319,7 @@ impl Client {
                     format!("{operation:?}: access token rejected (401), fetching a new one")
                 });
                 self.invalidate_token(token.expose());
-                let token = self.access_token()?;
+                let token = self.access_token_until(deadline)?;
                 let authorization = protocol::bearer_authorization(token.expose());
                 request(&authorization, deadline)
             }

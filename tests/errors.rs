@@ -339,3 +339,36 @@ fn tokens_that_cannot_go_in_a_header_are_refused() {
         "{error}"
     );
 }
+
+/// One deadline bounds a whole call: the token fetched again after a 401 from
+/// the integration API gets what is left of the call's deadline, not a new one.
+#[test]
+fn one_deadline_bounds_a_call_across_a_401() {
+    let server = server();
+    let client = client(&server, &[("deadline_ms", "3000"), ("max_retries", "0")]);
+    client.access_token().unwrap();
+    // The 401 comes after 2 s; the new token would take 5 s.
+    server.push_fault(Fault {
+        delay_ms: 2000,
+        ..status_fault(
+            "/outbound/integration",
+            401,
+            r#"{"code":401,"msg":"expired"}"#,
+            1,
+        )
+    });
+    server.push_fault(Fault {
+        delay_ms: 5000,
+        ..Fault::new("/oauth/token", FaultKind::DelayOnly)
+    });
+    let started = Instant::now();
+    let result = client.integration_credential("github");
+    let took = started.elapsed();
+    let error = result.expect_err("the call outlived its deadline");
+    assert!(error.is_retryable(), "{error}");
+    // 3 s, not 2 s + a fresh 3 s for the token.
+    assert!(
+        took < Duration::from_millis(4_000),
+        "took {took:?}: {error}"
+    );
+}
