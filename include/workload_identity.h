@@ -280,7 +280,9 @@ wi_status wi_get_access_token(const struct wi_client *client, char **out_token, 
  * call costs more than a local time check; the library still decides.
  *
  * `out_lease_ms` is required. Ownership and failures as for
- * `wi_get_access_token`; on failure `*out_lease_ms` is 0. Thread-safe.
+ * `wi_get_access_token`; on any failure (whatever argument was NULL)
+ * `*out_token` is NULL and `*out_lease_ms` 0, for each that is not NULL.
+ * Thread-safe.
  */
 wi_status wi_get_access_token_lease(const struct wi_client *client, char **out_token, uint32_t *out_lease_ms, struct wi_error **out_error);
 
@@ -293,7 +295,8 @@ wi_status wi_get_access_token_lease(const struct wi_client *client, char **out_t
  * A buffer too small gives `WI_STATUS_INVALID_ARGUMENT` with `*out_len` set to
  * the length needed and the buffer left empty (its first byte NUL, if any).
  * The caller should wipe the buffer when done. Other failures as for
- * `wi_get_access_token`, with `*out_len` 0. Thread-safe.
+ * `wi_get_access_token`, with `*out_len` 0 and the buffer empty (whatever
+ * argument was NULL, for each that is not NULL). Thread-safe.
  */
 wi_status wi_get_access_token_into(const struct wi_client *client, char *buffer, size_t buffer_len, size_t *out_len, struct wi_error **out_error);
 
@@ -441,7 +444,8 @@ void wi_options_free(struct wi_options *options);
  *
  * `client` and `out_stats` are required, and `out_stats->struct_size` must be
  * at least `sizeof(uint32_t)` (else `WI_STATUS_INVALID_ARGUMENT`); members
- * beyond `struct_size` are not touched. Thread-safe.
+ * beyond `struct_size` are not touched. On failure with a valid `out_stats`
+ * (e.g. `client` NULL), the counters within `struct_size` are 0. Thread-safe.
  */
 wi_status wi_client_stats(const struct wi_client *client, struct wi_stats *out_stats);
 

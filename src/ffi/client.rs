@@ -53,7 +53,8 @@ pub struct wi_exchange_params {
 
 /// Runs a client call: a panic clears the identity's cache.
 /// The client argument, checked only when the body asks for it: bodies reset
-/// their out-parameters first, so that they hold NULL after any failure.
+/// every out-parameter first (all of them, before reporting any NULL one), so
+/// that each holds NULL or 0 after any failure.
 struct ClientArg<'a>(&'a Result<&'a wi_client, Error>);
 
 impl<'a> ClientArg<'a> {
@@ -157,7 +158,9 @@ const MAX_LEASE_MS: u32 = 1_000;
 /// call costs more than a local time check; the library still decides.
 ///
 /// `out_lease_ms` is required. Ownership and failures as for
-/// `wi_get_access_token`; on failure `*out_lease_ms` is 0. Thread-safe.
+/// `wi_get_access_token`; on any failure (whatever argument was NULL)
+/// `*out_token` is NULL and `*out_lease_ms` 0, for each that is not NULL.
+/// Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn wi_get_access_token_lease(
     client: *const wi_client,
@@ -166,9 +169,12 @@ pub unsafe extern "C" fn wi_get_access_token_lease(
     out_error: *mut *mut wi_error,
 ) -> wi_status {
     with_client(client, out_error, |client| {
-        let lease = out_struct_arg(out_lease_ms, "out_lease_ms")?;
-        *lease = 0;
-        let slot = out_arg(out_token, "out_token")?;
+        let slot = out_arg(out_token, "out_token");
+        let lease = out_struct_arg(out_lease_ms, "out_lease_ms").map(|lease| {
+            *lease = 0;
+            lease
+        });
+        let (slot, lease) = (slot?, lease?);
         let client = client.get()?;
         let (token, lease_ms) = client.access_token_lease(|token: &str, fresh_for| {
             let lease_ms = fresh_for.as_millis().min(u128::from(MAX_LEASE_MS)) as u32;
@@ -188,7 +194,8 @@ pub unsafe extern "C" fn wi_get_access_token_lease(
 /// A buffer too small gives `WI_STATUS_INVALID_ARGUMENT` with `*out_len` set to
 /// the length needed and the buffer left empty (its first byte NUL, if any).
 /// The caller should wipe the buffer when done. Other failures as for
-/// `wi_get_access_token`, with `*out_len` 0. Thread-safe.
+/// `wi_get_access_token`, with `*out_len` 0 and the buffer empty (whatever
+/// argument was NULL, for each that is not NULL). Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn wi_get_access_token_into(
     client: *const wi_client,
@@ -198,12 +205,17 @@ pub unsafe extern "C" fn wi_get_access_token_into(
     out_error: *mut *mut wi_error,
 ) -> wi_status {
     with_client(client, out_error, |client| {
-        let length = out_struct_arg(out_len, "out_len")?;
-        *length = 0;
-        let buffer = byte_buffer_arg(buffer, buffer_len, "buffer")?;
-        if let Some(first) = buffer.first_mut() {
-            *first = 0;
-        }
+        let buffer = byte_buffer_arg(buffer, buffer_len, "buffer").map(|buffer| {
+            if let Some(first) = buffer.first_mut() {
+                *first = 0;
+            }
+            buffer
+        });
+        let length = out_struct_arg(out_len, "out_len").map(|length| {
+            *length = 0;
+            length
+        });
+        let (buffer, length) = (buffer?, length?);
         let client = client.get()?;
         client.access_token_lease(|token: &str, _| {
             *length = token.len();
