@@ -170,10 +170,10 @@ pub unsafe extern "C" fn wi_get_access_token_lease(
 ) -> wi_status {
     with_client(client, out_error, |client| {
         let slot = out_arg(out_token, "out_token");
-        let lease = out_struct_arg(out_lease_ms, "out_lease_ms").map(|lease| {
-            *lease = 0;
-            lease
-        });
+        let mut lease = out_struct_arg(out_lease_ms, "out_lease_ms");
+        if let Ok(lease) = &mut lease {
+            **lease = 0;
+        }
         let (slot, lease) = (slot?, lease?);
         let client = client.get()?;
         let (token, lease_ms) = client.access_token_lease(|token: &str, fresh_for| {
@@ -205,16 +205,14 @@ pub unsafe extern "C" fn wi_get_access_token_into(
     out_error: *mut *mut wi_error,
 ) -> wi_status {
     with_client(client, out_error, |client| {
-        let buffer = byte_buffer_arg(buffer, buffer_len, "buffer").map(|buffer| {
-            if let Some(first) = buffer.first_mut() {
-                *first = 0;
-            }
-            buffer
-        });
-        let length = out_struct_arg(out_len, "out_len").map(|length| {
-            *length = 0;
-            length
-        });
+        let mut buffer = byte_buffer_arg(buffer, buffer_len, "buffer");
+        if let Some(first) = buffer.as_mut().ok().and_then(|buffer| buffer.first_mut()) {
+            *first = 0;
+        }
+        let mut length = out_struct_arg(out_len, "out_len");
+        if let Ok(length) = &mut length {
+            **length = 0;
+        }
         let (buffer, length) = (buffer?, length?);
         let client = client.get()?;
         client.access_token_lease(|token: &str, _| {
