@@ -124,7 +124,8 @@ impl OptionKey {
             .ok_or_else(|| {
                 let known: Vec<&str> = OptionKey::ALL.iter().map(|key| key.name()).collect();
                 Error::invalid_argument(format!(
-                    "unknown option key {name:?}; known keys: {}",
+                    "unknown option key {:?}; known keys: {}",
+                    redact::cap(name),
                     known.join(", ")
                 ))
             })
@@ -357,7 +358,7 @@ impl Config {
             if !path.is_file() {
                 return Err(Error::configuration(format!(
                     "ca_bundle_path {} is not a readable file",
-                    path.display()
+                    redact::cap(&path.display().to_string())
                 )));
             }
         }

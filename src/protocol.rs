@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Operation};
+use crate::redact::quote;
 use crate::secret::SecretString;
 
 /// `grant_type` of RFC 8693.
@@ -19,8 +20,6 @@ pub(crate) const TOKEN_TYPE_ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-ty
 pub(crate) const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(3600);
 /// Longest lifetime accepted (ten years); anything above is a malformed response.
 const MAX_EXPIRES_IN_SECS: f64 = 315_360_000.0;
-/// Longest piece of server-provided text quoted in an error message.
-const MAX_QUOTED_CHARS: usize = 300;
 
 /// A successful token response (either step, or a general exchange).
 #[derive(Debug)]
@@ -369,19 +368,6 @@ const NOT_A_HEADER_VALUE: &str =
 /// control character (no header injection), no space, no non-ASCII byte.
 fn fits_a_header(value: &str) -> bool {
     value.bytes().all(|byte| byte.is_ascii_graphic())
-}
-
-/// Server-provided text, shortened and stripped of control characters.
-fn quote(text: &str) -> String {
-    let mut quoted: String = text
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_QUOTED_CHARS)
-        .collect();
-    if text.chars().count() > MAX_QUOTED_CHARS {
-        quoted.push('…');
-    }
-    quoted
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! What the library shows of a URL or of server-supplied text, in one place:
-//! URLs without their userinfo or query values, and known secret values
-//! masked wherever a server may have echoed them.
+//! What the library shows of a URL, of server-supplied text or of a caller's
+//! input, in one place: URLs without their userinfo or query values, known
+//! secret values masked wherever a server may have echoed them, and any quoted
+//! text cut to a few hundred bytes.
 
 use zeroize::Zeroizing;
 
@@ -13,6 +14,10 @@ pub(crate) const MASK: &str = "***";
 /// message would hide the message, not a secret.
 const MIN_SECRET_LEN: usize = 4;
 
+/// Longest piece of outside text (a caller's input, a server's message)
+/// quoted in full in an error message; longer text is cut and ends in `...`.
+const MAX_QUOTED_BYTES: usize = 256;
+
 /// Form fields whose values are secrets (credentials and tokens).
 const SECRET_FORM_FIELDS: [&str; 6] = [
     "client_secret",
@@ -24,8 +29,8 @@ const SECRET_FORM_FIELDS: [&str; 6] = [
 ];
 
 /// `value` (a URL, or what was meant as one) for display: its userinfo
-/// (`user:password@`) and every query value and fragment replaced by [`MASK`].
-/// Works on text that does not parse as a URL too.
+/// (`user:password@`) and every query value and fragment replaced by [`MASK`],
+/// then [`cap`]ped. Works on text that does not parse as a URL too.
 pub(crate) fn url(value: &str) -> String {
     let (before_fragment, fragment) = match value.split_once('#') {
         Some((before, fragment)) => (before, Some(fragment)),
@@ -69,7 +74,34 @@ pub(crate) fn url(value: &str) -> String {
         shown.push('#');
         shown.push_str(MASK);
     }
-    shown
+    cap(&shown)
+}
+
+/// `text` cut to [`MAX_QUOTED_BYTES`] (at a character boundary) and ended
+/// with `...` when longer: for quoting a caller's input.
+pub(crate) fn cap(text: &str) -> String {
+    if text.len() <= MAX_QUOTED_BYTES {
+        return text.to_owned();
+    }
+    let mut end = MAX_QUOTED_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
+}
+
+/// Server-supplied text for a message: control characters dropped (messages
+/// are one line), then [`cap`]ped.
+pub(crate) fn quote(text: &str) -> String {
+    let mut kept = String::with_capacity(text.len().min(MAX_QUOTED_BYTES + 4));
+    for c in text.chars().filter(|c| !c.is_control()) {
+        if kept.len() + c.len_utf8() > MAX_QUOTED_BYTES {
+            kept.push_str("...");
+            break;
+        }
+        kept.push(c);
+    }
+    kept
 }
 
 /// The password of a URL's userinfo (`scheme://user:password@host`), if any.
@@ -184,6 +216,18 @@ mod tests {
         ] {
             assert_eq!(url(value), shown, "{value}");
         }
+    }
+
+    #[test]
+    fn quoted_text_is_capped() {
+        assert_eq!(cap("short"), "short");
+        let long = "é".repeat(1000);
+        let capped = cap(&long);
+        assert!(capped.len() <= MAX_QUOTED_BYTES + 3 && capped.ends_with("..."));
+        assert_eq!(quote("a\nb\tc"), "abc");
+        let quoted = quote(&format!("x\n{long}"));
+        assert!(quoted.len() <= MAX_QUOTED_BYTES + 3 && quoted.ends_with("..."));
+        assert!(url(&format!("https://h/{long}?a=b")).len() < 300);
     }
 
     #[test]

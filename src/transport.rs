@@ -239,7 +239,7 @@ fn load_roots(path: &std::path::Path) -> Result<RootCerts, Error> {
     let pem = std::fs::read(path).map_err(|error| {
         Error::configuration(format!(
             "cannot read ca_bundle_path {}: {error}",
-            path.display()
+            crate::redact::cap(&path.display().to_string())
         ))
     })?;
     let certs: Vec<_> = parse_pem(&pem)
@@ -251,7 +251,7 @@ fn load_roots(path: &std::path::Path) -> Result<RootCerts, Error> {
     if certs.is_empty() {
         return Err(Error::configuration(format!(
             "ca_bundle_path {} holds no PEM certificate",
-            path.display()
+            crate::redact::cap(&path.display().to_string())
         )));
     }
     Ok(RootCerts::new_with_certs(&certs))

@@ -372,3 +372,60 @@ fn one_deadline_bounds_a_call_across_a_401() {
         "took {took:?}: {error}"
     );
 }
+
+/// Input quoted in an error message is cut to a few hundred bytes: a 10 MB
+/// option key does not make a 10 MB message.
+#[test]
+fn error_messages_quote_at_most_a_few_hundred_bytes() {
+    let huge = "k".repeat(10 << 20);
+    let mut messages = Vec::new();
+    let mut builder = ConfigBuilder::new();
+    messages.push(builder.set(&huge, "x").unwrap_err().to_string());
+    for key in ["token_endpoint", "proxy"] {
+        messages.push(builder.set(key, &huge).unwrap_err().to_string());
+        messages.push(
+            builder
+                .set(key, &format!("ftp://{huge}"))
+                .unwrap_err()
+                .to_string(),
+        );
+    }
+    let server = server();
+    let mut builder = common::settings(&server, &[]);
+    builder.set("ca_bundle_path", &format!("/{huge}")).unwrap();
+    messages.push(builder.build_with_env(|_| None).unwrap_err().to_string());
+    // Through the C ABI: the key is quoted in the message about its value.
+    let key = std::ffi::CString::new(huge.as_str()).unwrap();
+    let value = std::ffi::CString::new(vec![0xff_u8]).unwrap();
+    // SAFETY: valid handles and strings; the error and options are freed once.
+    unsafe {
+        use workload_identity::ffi::{error::*, options::*};
+        let options = wi_options_new();
+        let mut error = std::ptr::null_mut();
+        wi_options_set(options, key.as_ptr(), value.as_ptr(), &mut error);
+        let message = std::ffi::CStr::from_ptr(wi_error_message(error));
+        messages.push(message.to_string_lossy().into_owned());
+        wi_error_free(error);
+        wi_options_free(options);
+    }
+    // A server's 900 kB error description.
+    let description = "d".repeat(900 << 10);
+    let body = serde_json::json!({"error": "invalid_client", "error_description": description});
+    server.push_fault(status_fault("/oauth/token", 401, &body.to_string(), 1));
+    let error = client(&server, &[]).access_token().unwrap_err();
+    messages.push(error.to_string());
+    assert!(error.oauth_error_description().unwrap().len() < 1024);
+    for message in &messages {
+        assert!(
+            message.len() < 1024,
+            "a {} byte message: {}...",
+            message.len(),
+            &message[..200]
+        );
+        assert!(
+            message.contains("..."),
+            "{}",
+            &message[..message.len().min(300)]
+        );
+    }
+}
