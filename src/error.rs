@@ -200,9 +200,11 @@ impl Error {
     }
 
     /// Failures that will not go away by asking again soon: credentials or
-    /// request rejected with an OAuth error (other than the retryable ones).
+    /// request rejected with an OAuth error (other than the retryable ones),
+    /// whatever the HTTP status it came with (RFC 6749 5.2 is by content;
+    /// 5xx are retryable).
     pub(crate) fn is_non_recoverable(&self) -> bool {
-        !self.retryable && matches!(self.http_status, Some(400..=499)) && self.oauth_error.is_some()
+        !self.retryable && self.http_status.is_some() && self.oauth_error.is_some()
     }
 }
 

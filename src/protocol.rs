@@ -171,7 +171,9 @@ pub(crate) fn parse_token_response(
     let json = parsed.as_ref().and_then(WipedJson::object);
     let status_retryable = matches!(status, 408 | 429 | 500..=599);
     if let Some(map) = json {
-        if let Some(code) = map.get("error") {
+        // RFC 6749 5.2: an `error` member makes an error response, whatever
+        // the HTTP status (some servers answer 200); `null` is no error.
+        if let Some(code) = map.get("error").filter(|code| !code.is_null()) {
             let code = match code {
                 Value::String(code) => quote(code),
                 other => quote(&other.to_string()),
@@ -187,13 +189,10 @@ pub(crate) fn parse_token_response(
                 message.push_str(": ");
                 message.push_str(text);
             }
-            let mut error = Error::new(operation, message)
+            return Err(Error::new(operation, message)
                 .with_oauth(Some(code), description)
-                .retryable(retryable);
-            if status != 200 {
-                error = error.with_http_status(status);
-            }
-            return Err(error);
+                .with_http_status(status)
+                .retryable(retryable));
         }
     }
     if !(200..300).contains(&status) {
@@ -480,6 +479,27 @@ mod tests {
         let body = serde_json::json!({ "access_token": visible }).to_string();
         let parsed = parse_token_response(200, body.as_bytes(), Operation::IdToken).unwrap();
         assert_eq!(parsed.access_token.expose(), visible);
+    }
+
+    #[test]
+    fn oauth_errors_are_classified_by_content() {
+        let error = parse_token_response(200, br#"{"error":"invalid_grant"}"#, Operation::IdToken)
+            .unwrap_err();
+        assert_eq!(error.http_status(), Some(200));
+        assert_eq!(error.oauth_error(), Some("invalid_grant"));
+        assert!(!error.is_retryable() && error.is_non_recoverable());
+        let error = parse_token_response(
+            200,
+            br#"{"error":"temporarily_unavailable"}"#,
+            Operation::IdToken,
+        )
+        .unwrap_err();
+        assert!(error.is_retryable() && !error.is_non_recoverable());
+        let body = br#"{"access_token":"t","error":null,"error_description":null}"#;
+        let parsed = parse_token_response(200, body, Operation::IdToken).unwrap();
+        assert_eq!(parsed.access_token.expose(), "t");
+        let error = parse_token_response(200, br#"{"error":false}"#, Operation::IdToken);
+        assert!(error.is_err(), "any other error member is an error");
     }
 
     #[test]

@@ -429,3 +429,50 @@ fn error_messages_quote_at_most_a_few_hundred_bytes() {
         );
     }
 }
+
+/// An OAuth error is classified by the response's content (RFC 6749 5.2),
+/// whatever its HTTP status: one delivered with 200 is reported with that
+/// status and remembered like any other bad-credentials answer, and a success
+/// with `"error": null` is a success.
+#[test]
+fn oauth_errors_are_classified_by_content() {
+    let server = server();
+    server.push_fault(status_fault(
+        "/oauth/token",
+        200,
+        r#"{"error":"invalid_client","error_description":"unknown client"}"#,
+        1,
+    ));
+    let client = client(&server, &[("server_env", "oauth-200")]);
+    let error = client.access_token().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::TokenRetrieval);
+    assert_eq!(error.http_status(), Some(200), "{error}");
+    assert_eq!(error.oauth_error(), Some("invalid_client"));
+    assert!(!error.is_retryable());
+    let again = client.access_token().unwrap_err();
+    assert_eq!(again.oauth_error(), Some("invalid_client"));
+    assert_eq!(
+        server.request_count("/oauth/token"),
+        1,
+        "the failure is remembered, not asked again at once"
+    );
+
+    server.push_fault(status_fault(
+        "/oauth/token",
+        200,
+        r#"{"error":"temporarily_unavailable"}"#,
+        1,
+    ));
+    let retried = common::client(&server, &[("server_env", "oauth-200-retry")]);
+    assert!(
+        retried.access_token().is_ok(),
+        "retried after a retryable OAuth error"
+    );
+
+    let body = r#"{"access_token":"at_null_error","expires_in":3600,"error":null}"#;
+    server.push_fault(status_fault("/oauth/exchange", 200, body, 1));
+    let token = common::client(&server, &[("server_env", "null-error")])
+        .access_token()
+        .unwrap();
+    assert_eq!(token.expose(), "at_null_error");
+}
