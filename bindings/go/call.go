@@ -32,7 +32,7 @@ func call[T any](ctx context.Context, c *Client, direct bool, fn func(*C.wi_clie
 		return callNow(c, fn)
 	}
 	if c == nil || c.handle == nil || !c.handle.acquire() {
-		return zero, ErrClosed
+		return zero, ErrClientClosed
 	}
 	done := make(chan result[T], 1)
 	go func() {
@@ -58,7 +58,7 @@ func call[T any](ctx context.Context, c *Client, direct bool, fn func(*C.wi_clie
 func callNow[T any](c *Client, fn func(*C.wi_client) (T, error)) (T, error) {
 	var zero T
 	if c == nil || c.handle == nil || !c.handle.acquire() {
-		return zero, ErrClosed
+		return zero, ErrClientClosed
 	}
 	defer c.handle.release()
 	value, err := fn(c.handle.ptr)

@@ -69,7 +69,7 @@ func New(opts ...Option) (*Client, error) {
 
 // Close releases the native client. Calls still running in the background
 // (after their context ended) keep it alive until they return. Idempotent;
-// every later call returns ErrClosed. Always returns nil.
+// every later call returns ErrClientClosed. Always returns nil.
 func (c *Client) Close() error {
 	if c == nil || c.handle == nil {
 		return nil

@@ -21,7 +21,7 @@ import (
 // ctx, bounded by the client's deadline. Otherwise ctx is honoured as
 // described in the package documentation.
 //
-// Errors: ErrTokenRetrieval (step 1), ErrTokenExchange (step 2), ErrClosed, ctx.Err().
+// Errors: ErrTokenRetrieval (step 1), ErrTokenExchange (step 2), ErrClientClosed, ctx.Err().
 //
 // A token the library leased to this client (see wi_get_access_token_lease)
 // is returned without a native call while the lease runs (at most a second).
@@ -89,7 +89,7 @@ func forceRefresh(native *C.wi_client) (string, error) {
 // rejectedToken (one that a service refused); a token refreshed meanwhile is
 // kept. Succeeds whether or not the token matched. Never waits on the network.
 //
-// Errors: ErrInvalidArgument (a NUL byte), ErrClosed.
+// Errors: ErrInvalidArgument (a NUL byte), ErrClientClosed.
 func (c *Client) InvalidateToken(rejectedToken string) error {
 	if err := checkString("rejected token", rejectedToken); err != nil {
 		return err

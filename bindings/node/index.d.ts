@@ -140,6 +140,8 @@ export declare class WorkloadIdentityError extends Error {
   readonly retryable: boolean;
 }
 export declare class InvalidArgumentError extends WorkloadIdentityError {}
+/** A call on a closed client (an invalid argument: the client), as in Go and Python. */
+export declare class ClientClosedError extends InvalidArgumentError {}
 export declare class ConfigurationError extends WorkloadIdentityError {}
 export declare class TokenRetrievalError extends WorkloadIdentityError {}
 export declare class TokenExchangeError extends WorkloadIdentityError {}
@@ -152,6 +154,7 @@ declare const binding: {
   Status: typeof Status;
   WorkloadIdentityError: typeof WorkloadIdentityError;
   InvalidArgumentError: typeof InvalidArgumentError;
+  ClientClosedError: typeof ClientClosedError;
   ConfigurationError: typeof ConfigurationError;
   TokenRetrievalError: typeof TokenRetrievalError;
   TokenExchangeError: typeof TokenExchangeError;

@@ -8,6 +8,7 @@ export const {
   Status,
   WorkloadIdentityError,
   InvalidArgumentError,
+  ClientClosedError,
   ConfigurationError,
   TokenRetrievalError,
   TokenExchangeError,

@@ -23,7 +23,7 @@ type TokenSource struct {
 
 // New returns a TokenSource whose Token calls client.AccessToken(ctx); ctx
 // bounds every call (nil: context.Background()). Closing the client makes
-// Token return workloadidentity.ErrClosed.
+// Token return workloadidentity.ErrClientClosed.
 func New(ctx context.Context, client *workloadidentity.Client) *TokenSource {
 	if ctx == nil {
 		ctx = context.Background()
@@ -40,7 +40,7 @@ func New(ctx context.Context, client *workloadidentity.Client) *TokenSource {
 // reuse a token the library may have replaced or invalidated. A cached token
 // costs well under a microsecond.
 //
-// Errors are those of AccessToken: *workloadidentity.Error, ErrClosed or ctx.Err().
+// Errors are those of AccessToken: *workloadidentity.Error, ErrClientClosed or ctx.Err().
 func (s *TokenSource) Token() (*oauth2.Token, error) {
 	token, err := s.client.AccessToken(s.ctx)
 	if err != nil {

@@ -7,7 +7,7 @@
 
 const { loadLibrary } = require('./native.cjs');
 const { checkString, clientSettings, exchangeParams } = require('./arguments.cjs');
-const { InvalidArgumentError } = require('./errors.cjs');
+const { ClientClosedError } = require('./errors.cjs');
 
 /**
  * The native side of a client, kept apart from the Client object so that the
@@ -38,7 +38,7 @@ class Handle {
 
   /** The pointer, for a call starting now; throws once the client is closed. */
   live() {
-    if (this.closed) throw new InvalidArgumentError('the workload-identity client is closed');
+    if (this.closed) throw new ClientClosedError('the workload-identity client is closed');
     return this.pointer;
   }
 }

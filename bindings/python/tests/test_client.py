@@ -9,8 +9,10 @@ import workload_identity
 from workload_identity import (
     Client,
     ClientClosedError,
+    InvalidArgumentError,
     ProjectEnvVar,
     ProjectEnvVars,
+    Status,
     WorkloadIdentityError,
     _native,
 )
@@ -37,8 +39,11 @@ def test_use_after_close_is_a_clear_error():
     for call in calls:
         with pytest.raises(ClientClosedError, match="closed") as raised:
             call()
+        # One name and meaning in every binding: an invalid argument (the client).
+        assert isinstance(raised.value, InvalidArgumentError)
+        assert isinstance(raised.value, ValueError)
         assert isinstance(raised.value, WorkloadIdentityError)
-        assert raised.value.status is None
+        assert raised.value.status == Status.INVALID_ARGUMENT
 
 
 def test_the_context_manager_closes_the_client():
