@@ -276,8 +276,10 @@ wi_status wi_get_access_token(const struct wi_client *client, char **out_token, 
  * Gets the access token like `wi_get_access_token`, plus a lease: how many
  * milliseconds the caller may keep reusing this token without calling again
  * (at most one second, never past the point where the library would start
- * refreshing it; 0 means "ask again next time"). For bindings whose foreign
- * call costs more than a local time check; the library still decides.
+ * refreshing it; 0 means "ask again next time"), and only while
+ * `*wi_invalidation_counter()` keeps the value read before this call. For
+ * bindings whose foreign call costs more than a local time check; the
+ * library still decides.
  *
  * `out_lease_ms` is required. Ownership and failures as for
  * `wi_get_access_token`; on any failure (whatever argument was NULL)
@@ -285,6 +287,20 @@ wi_status wi_get_access_token(const struct wi_client *client, char **out_token, 
  * Thread-safe.
  */
 wi_status wi_get_access_token_lease(const struct wi_client *client, char **out_token, uint32_t *out_lease_ms, struct wi_error **out_error);
+
+/**
+ * The process-wide invalidation counter: it changes whenever a cached access
+ * token is dropped or replaced before its time, through any client
+ * (`wi_invalidate_token`, `wi_force_refresh`, the integration API's 401
+ * retry, a caught panic). A token from `wi_get_access_token_lease` may be
+ * reused during its lease only while the counter holds the value it had
+ * before that call, so that an invalidation reaches every client at once.
+ *
+ * Returns a pointer to static memory, valid for the life of the process:
+ * never free it. Read it with an (acquire) atomic load, without a call.
+ * Thread-safe.
+ */
+const uint32_t *wi_invalidation_counter(void);
 
 /**
  * Copies the access token into the caller's buffer: no allocation on the

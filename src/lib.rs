@@ -37,6 +37,7 @@ mod transport;
 mod url;
 mod wipe;
 
+pub use cache::invalidation_counter;
 pub use client::{Client, ExchangeParams, ExchangedToken};
 pub use config::{ClientAuth, Config, ConfigBuilder, OptionKey};
 pub use error::{Error, ErrorKind, Operation};

@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,11 +28,12 @@ import (
 // is returned without a native call while the lease runs (at most a second).
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	if c != nil {
-		if l := c.lease.Load(); l != nil && time.Now().Before(l.until) {
+		if l := c.lease.Load(); l != nil && l.holds() {
 			c.leaseHits.Add(1)
 			return l.token, nil
 		}
 	}
+	invalidated := atomic.LoadUint32(invalidations)
 	warm := c != nil && c.warm.Load()
 	got, err := call(ctx, c, warm, accessTokenLease)
 	c.noteOutcome(err)
@@ -39,7 +41,8 @@ func (c *Client) AccessToken(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if got.leaseMs > 0 && !c.handle.isClosed() {
-		c.lease.Store(&lease{got.token, time.Now().Add(time.Duration(got.leaseMs) * time.Millisecond)})
+		until := time.Now().Add(time.Duration(got.leaseMs) * time.Millisecond)
+		c.lease.Store(&lease{got.token, until, invalidated})
 	}
 	return got.token, nil
 }

@@ -13,6 +13,7 @@
 //! A token is never handed out at or past `expires_at`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,19 @@ use crate::log::{self, log, Held, Level};
 use crate::retry::random_up_to;
 use crate::secret::SecretString;
 use crate::stats::{bump, Counters};
+
+/// Bumped whenever a cached token is dropped or replaced before its time
+/// (invalidated, cleared, force-refreshed), in any identity: a lease (see
+/// `Client::access_token_lease`) holds only while it keeps the value it had
+/// before the call that granted it. Process-wide, so that its address stays
+/// valid for good (bindings read it without a call); an invalidation in one
+/// identity ending the leases of others costs those one more call.
+static INVALIDATIONS: AtomicU32 = AtomicU32::new(0);
+
+/// The process-wide invalidation counter (see [`INVALIDATIONS`]).
+pub fn invalidation_counter() -> &'static AtomicU32 {
+    &INVALIDATIONS
+}
 
 /// How long a non-recoverable failure (bad credentials) is remembered.
 const REMEMBER_FAILURE: Duration = Duration::from_secs(5);
@@ -285,7 +299,10 @@ impl TokenCache {
                 }
             }
         }
-        self.lead(&flights, state, source.as_ref(), call)
+        let fresh = self.lead(&flights, state, source.as_ref(), call)?;
+        // After the new token is stored: a lease granted from now on is for it.
+        INVALIDATIONS.fetch_add(1, Ordering::Release);
+        Ok(fresh)
     }
 
     /// Drops the cached token if it is still `rejected`; returns whether it was.
@@ -299,6 +316,8 @@ impl TokenCache {
         if matches {
             self.current.store(None);
             state.backoff_until = None;
+            // After the token is gone: a lease granted from now on is for another.
+            INVALIDATIONS.fetch_add(1, Ordering::Release);
         }
         matches
     }
@@ -310,6 +329,7 @@ impl TokenCache {
         self.current.store(None);
         state.backoff_until = None;
         state.remembered = None;
+        INVALIDATIONS.fetch_add(1, Ordering::Release);
     }
 
     fn begin(&self, state: &mut State) -> Flight {

@@ -147,15 +147,17 @@ pub unsafe extern "C" fn wi_get_access_token(
     })
 }
 
-/// Longest lease handed out: bounds how late a binding's local copy notices an
-/// invalidation made through another client of the same identity.
+/// Longest lease handed out: a binding still asks the library at least once a
+/// second (invalidations end leases at once, through `wi_invalidation_counter`).
 const MAX_LEASE_MS: u32 = 1_000;
 
 /// Gets the access token like `wi_get_access_token`, plus a lease: how many
 /// milliseconds the caller may keep reusing this token without calling again
 /// (at most one second, never past the point where the library would start
-/// refreshing it; 0 means "ask again next time"). For bindings whose foreign
-/// call costs more than a local time check; the library still decides.
+/// refreshing it; 0 means "ask again next time"), and only while
+/// `*wi_invalidation_counter()` keeps the value read before this call. For
+/// bindings whose foreign call costs more than a local time check; the
+/// library still decides.
 ///
 /// `out_lease_ms` is required. Ownership and failures as for
 /// `wi_get_access_token`; on any failure (whatever argument was NULL)
@@ -184,6 +186,21 @@ pub unsafe extern "C" fn wi_get_access_token_lease(
         *lease = lease_ms;
         Ok(())
     })
+}
+
+/// The process-wide invalidation counter: it changes whenever a cached access
+/// token is dropped or replaced before its time, through any client
+/// (`wi_invalidate_token`, `wi_force_refresh`, the integration API's 401
+/// retry, a caught panic). A token from `wi_get_access_token_lease` may be
+/// reused during its lease only while the counter holds the value it had
+/// before that call, so that an invalidation reaches every client at once.
+///
+/// Returns a pointer to static memory, valid for the life of the process:
+/// never free it. Read it with an (acquire) atomic load, without a call.
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn wi_invalidation_counter() -> *const u32 {
+    crate::cache::invalidation_counter().as_ptr().cast_const()
 }
 
 /// Copies the access token into the caller's buffer: no allocation on the

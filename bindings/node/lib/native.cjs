@@ -93,6 +93,7 @@ const FUNCTIONS = {
   wi_error_oauth_code: [string, [errorPointer]],
   wi_error_retryable: ['bool', [errorPointer]],
   wi_error_free: ['void', [errorPointer]],
+  wi_invalidation_counter: ['void *', []],
 };
 
 // The functions that return a string, by their parameters before the two
@@ -170,6 +171,9 @@ class NativeLibrary {
         outLease,
         outError,
       ]);
+      // The process-wide invalidation counter, static memory read in place:
+      // a lease holds only while it keeps the value read before its call.
+      this.invalidations = new Uint32Array(koffi.view(this.fn.wi_invalidation_counter(), 4));
     } catch (cause) {
       lib.unload();
       throw new ConfigurationError(
@@ -258,16 +262,18 @@ class NativeLibrary {
   }
 
   /**
-   * The access token and its lease: `{ token, leaseMs }`, leaseMs being how
-   * long the library lets the caller reuse the token without asking again.
+   * The access token and its lease: `{ token, leaseMs, invalidated }`, leaseMs
+   * being how long the library lets the caller reuse the token without asking
+   * again, as long as `invalidations[0]` still equals `invalidated`.
    */
   accessTokenLease(handle) {
     syncValue[0] = 0n;
     syncError[0] = 0n;
     syncLease[0] = 0;
+    const invalidated = this.invalidations[0];
     const status = this.leaseFn(handle, syncValue, syncLease, syncError);
     const token = this.takeString(status, syncValue[0], syncError[0]);
-    return { token, leaseMs: syncLease[0] };
+    return { token, leaseMs: syncLease[0], invalidated };
   }
 
   /** As accessTokenLease, on a libuv worker thread; `done(error, lease)` runs on the JS thread. */
@@ -276,6 +282,7 @@ class NativeLibrary {
       const out = [null];
       const lease = [0];
       const err = [null];
+      let invalidated;
       const finish = (callError, status) => {
         asyncCalls.release();
         let token;
@@ -285,9 +292,10 @@ class NativeLibrary {
         } catch (error) {
           return done(error);
         }
-        done(null, { token, leaseMs: lease[0] });
+        done(null, { token, leaseMs: lease[0], invalidated });
       };
       try {
+        invalidated = this.invalidations[0];
         this.leaseAsyncFn.async(handle, out, lease, err, finish);
       } catch (error) {
         asyncCalls.release();

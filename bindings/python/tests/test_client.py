@@ -160,3 +160,17 @@ def test_the_library_is_found_without_wi_library_path(monkeypatch):
 def test_wi_library_path_is_used_as_given(monkeypatch):
     monkeypatch.setenv(_native.LIBRARY_PATH_ENV, "/nonexistent/libworkload_identity.so")
     assert _native.find_library() == "/nonexistent/libworkload_identity.so"
+
+
+def test_an_invalidation_ends_the_leases_of_every_client_of_the_identity():
+    with Client() as a, Client() as b:
+        # The second call is answered from the cache: it comes with a lease.
+        a.get_access_token()
+        first = a.get_access_token()
+        assert b.get_access_token() == first
+        b.invalidate_token(first)
+        second = a.get_access_token()
+        assert second != first, "a client handed out a token another client dropped"
+        assert a.get_access_token() == second  # leased again
+        b.force_refresh()
+        assert a.get_access_token() != second

@@ -93,6 +93,7 @@ _PROTOTYPES = {
     "wi_error_retryable": (ctypes.c_bool, [ctypes.c_void_p]),
     "wi_error_free": (None, [ctypes.c_void_p]),
     "wi_set_log_callback": (ctypes.c_uint32, [LOG_CALLBACK, ctypes.c_uint32, ctypes.c_void_p]),
+    "wi_invalidation_counter": (ctypes.c_void_p, []),
 }
 
 _load_lock = threading.Lock()
@@ -142,6 +143,14 @@ def library():
                     function.argtypes = argtypes
                 _library = loaded
     return _library
+
+
+def invalidations():
+    """The library's process-wide invalidation counter, read in place
+    (`.value`, no call): static memory, valid for good. A lease holds only
+    while the counter keeps the value it had before the call that granted it.
+    """
+    return ctypes.c_uint32.from_address(library().wi_invalidation_counter())
 
 
 def take_string(pointer):
