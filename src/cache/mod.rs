@@ -29,15 +29,16 @@ use crate::retry::random_up_to;
 use crate::secret::SecretString;
 use crate::stats::{bump, Counters};
 
-/// Bumped whenever a cached token is dropped or replaced before its time
-/// (invalidated, cleared, force-refreshed), in any identity: a lease (see
-/// `Client::access_token_lease`) holds only while it keeps the value it had
-/// before the call that granted it. Process-wide, so that its address stays
-/// valid for good (bindings read it without a call); an invalidation in one
-/// identity ending the leases of others costs those one more call.
+/// See [`invalidation_counter`].
 static INVALIDATIONS: AtomicU32 = AtomicU32::new(0);
 
-/// The process-wide invalidation counter (see [`INVALIDATIONS`]).
+/// The process-wide invalidation counter: bumped whenever a cached token is
+/// dropped or replaced before its time (invalidated, force-refreshed, cleared
+/// after a panic), in any identity. A lease (see
+/// [`crate::Client::access_token_lease`]) holds only while the counter keeps
+/// the value it had before the call that granted it. Process-wide, so that
+/// its address stays valid for good (bindings read it without a call); an
+/// invalidation in one identity costs the leases of the others one more call.
 pub fn invalidation_counter() -> &'static AtomicU32 {
     &INVALIDATIONS
 }
