@@ -130,7 +130,9 @@ impl Client {
     /// instead of copying it (a cached call then allocates nothing itself),
     /// together with its *lease*: how long the caller may keep reusing it
     /// without asking again (until the advisory refresh point; zero when the
-    /// token did not come from a fresh cache entry).
+    /// token did not come from a fresh cache entry), as long as
+    /// [`crate::invalidation_counter`] keeps the value it had before this call
+    /// (a token dropped or replaced early, through any client, changes it).
     pub fn access_token_lease<R>(
         &self,
         use_token: impl FnOnce(Lease<'_>) -> R,
@@ -322,7 +324,7 @@ impl Client {
         let bearer = |lease: Lease<'_>| {
             (
                 SecretString::from(lease.token),
-                Zeroizing::new(format!("Bearer {}", lease.token)),
+                protocol::bearer_authorization(lease.token),
             )
         };
         let (token, authorization) = self.access_token_until(Some(deadline), bearer)?;

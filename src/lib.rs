@@ -34,6 +34,7 @@ mod jwt;
 mod lane;
 mod log;
 mod protocol;
+mod redact;
 mod retry;
 mod secret;
 mod session;
@@ -41,8 +42,10 @@ mod skill_env;
 mod stats;
 mod store;
 mod transport;
+mod url;
+mod wipe;
 
-pub use cache::Lease;
+pub use cache::{invalidation_counter, Lease};
 pub use client::{Client, ExchangedToken};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{

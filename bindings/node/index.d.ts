@@ -109,7 +109,7 @@ export interface ClientOptions {
   /** retries of network errors, timeouts, 408, 429, 5xx (env WI_MAX_RETRIES; default 2). */
   maxRetries?: number | string;
   max_retries?: number | string;
-  /** HTTP(S) proxy URL (WI_PROXY first, then the standard variables) (env WI_PROXY; default HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY). */
+  /** HTTP(S) proxy URL (WI_PROXY first, then the standard variables); never used for a loopback endpoint (env WI_PROXY; default HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY). */
   proxy?: string;
   /** PEM file whose certificates become the trust anchors (as curl --cacert) (env WI_CA_BUNDLE_PATH; default built-in roots). */
   caBundlePath?: string;
@@ -224,6 +224,8 @@ export declare class WorkloadIdentityError extends Error {
   readonly retryable: boolean;
 }
 export declare class InvalidArgumentError extends WorkloadIdentityError {}
+/** A call on a closed client (an invalid argument: the client), as in Go and Python. */
+export declare class ClientClosedError extends InvalidArgumentError {}
 export declare class ConfigurationError extends WorkloadIdentityError {}
 export declare class TokenRetrievalError extends WorkloadIdentityError {}
 export declare class TokenExchangeError extends WorkloadIdentityError {}
@@ -286,6 +288,7 @@ declare const binding: {
   Status: typeof Status;
   WorkloadIdentityError: typeof WorkloadIdentityError;
   InvalidArgumentError: typeof InvalidArgumentError;
+  ClientClosedError: typeof ClientClosedError;
   ConfigurationError: typeof ConfigurationError;
   TokenRetrievalError: typeof TokenRetrievalError;
   TokenExchangeError: typeof TokenExchangeError;

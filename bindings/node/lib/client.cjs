@@ -7,7 +7,7 @@
 
 const { loadLibrary } = require('./native.cjs');
 const { checkString, clientSettings, exchangeParams } = require('./arguments.cjs');
-const { InvalidArgumentError } = require('./errors.cjs');
+const { ClientClosedError } = require('./errors.cjs');
 
 /**
  * The native side of a client, kept apart from the Client object so that the
@@ -38,7 +38,7 @@ class Handle {
 
   /** The pointer, for a call starting now; throws once the client is closed. */
   live() {
-    if (this.closed) throw new InvalidArgumentError('the workload-identity client is closed');
+    if (this.closed) throw new ClientClosedError('the workload-identity client is closed');
     return this.pointer;
   }
 }
@@ -64,7 +64,9 @@ class Client {
   #handle;
   // The library's lease: a token the library lets this client reuse until
   // `until` (performance.now() ms) without a native call: at most 1 s, never
-  // past the library's own refresh point. A cached call then costs a clock read.
+  // past the library's own refresh point, and only while no token was
+  // invalidated since (the library's counter still reads `invalidated`). A
+  // cached call then costs a clock read and a memory read.
   #lease = null;
   #leaseHits = 0;
 
@@ -143,14 +145,21 @@ class Client {
   /** The leased token while its lease runs, else null. */
   #leased() {
     const lease = this.#lease;
-    if (lease === null || performance.now() >= lease.until) return null;
+    if (
+      lease === null ||
+      performance.now() >= lease.until ||
+      this.#handle.library.invalidations[0] !== lease.invalidated
+    ) {
+      return null;
+    }
     this.#leaseHits += 1;
     return lease.token;
   }
 
   /** Keeps a fresh lease from the library; returns its token. */
-  #keep({ token, leaseMs }) {
-    this.#lease = leaseMs > 0 && !this.#handle.closed ? { token, until: performance.now() + leaseMs } : null;
+  #keep({ token, leaseMs, invalidated }) {
+    const keep = leaseMs > 0 && !this.#handle.closed;
+    this.#lease = keep ? { token, until: performance.now() + leaseMs, invalidated } : null;
     return token;
   }
 

@@ -42,6 +42,9 @@ WorkloadIdentityError.defaultStatus = Status.INTERNAL;
 class InvalidArgumentError extends WorkloadIdentityError {}
 InvalidArgumentError.defaultStatus = Status.INVALID_ARGUMENT;
 
+/** A call on a closed client: an invalid argument (the client), as in Go and Python. */
+class ClientClosedError extends InvalidArgumentError {}
+
 /** Required configuration missing or invalid, or the library cannot be loaded. */
 class ConfigurationError extends WorkloadIdentityError {}
 ConfigurationError.defaultStatus = Status.CONFIGURATION;
@@ -107,6 +110,7 @@ module.exports = {
   Status,
   WorkloadIdentityError,
   InvalidArgumentError,
+  ClientClosedError,
   ConfigurationError,
   TokenRetrievalError,
   TokenExchangeError,

@@ -96,6 +96,7 @@ const FUNCTIONS = {
   wi_get_outbound_proxy: [status, [outString, outString, outError]],
   wi_load_skill_env: [status, ['const char **', 'size_t', string, 'bool', 'uint32_t', outString, outError]],
   wi_mask_url: ['void *', [string]],
+  wi_invalidation_counter: ['void *', []],
 };
 
 // The functions that return a string, by their parameters before the two
@@ -148,6 +149,9 @@ class NativeLibrary {
     for (const [name, [result, parameters]] of Object.entries(FUNCTIONS)) {
       this.fn[name] = declare(name, result, parameters);
     }
+    // The process-wide invalidation counter, static memory read in place: a
+    // lease holds only while it keeps the value read before its call.
+    this.invalidations = new Uint32Array(koffi.view(this.fn.wi_invalidation_counter(), 4));
     for (const [name, inputs] of Object.entries(STRING_FUNCTIONS)) {
       this.syncFn[name] = declare(name, status, [...inputs, 'void *', 'void *']);
       this.asyncFn[name] = declare(name, status, [...inputs, outString, outError]);
@@ -244,33 +248,41 @@ class NativeLibrary {
   }
 
   /**
-   * The access token and its lease: `{ token, leaseMs }`, leaseMs being how
-   * long the library lets the caller reuse the token without asking again.
+   * The access token and its lease: `{ token, leaseMs, invalidated }`, leaseMs
+   * being how long the library lets the caller reuse the token without asking
+   * again, as long as `invalidations[0]` still equals `invalidated`.
    */
   accessTokenLease(handle) {
     syncValue[0] = 0n;
     syncError[0] = 0n;
     syncLease[0] = 0;
+    const invalidated = this.invalidations[0];
     const status = this.leaseFn(handle, syncValue, syncLease, syncError);
     const token = this.takeString(status, syncValue[0], syncError[0]);
-    return { token, leaseMs: syncLease[0] };
+    return { token, leaseMs: syncLease[0], invalidated };
   }
 
   /** As accessTokenLease, on a libuv worker thread; `done(error, lease)` runs on the JS thread. */
   accessTokenLeaseAsync(handle, done) {
-    this.tokenAndValueAsync(this.leaseAsyncFn, handle, done, (token, leaseMs) => ({ token, leaseMs }));
+    this.tokenAndValueAsync(this.leaseAsyncFn, handle, done, (token, leaseMs, invalidated) => ({
+      token,
+      leaseMs,
+      invalidated,
+    }));
   }
 
   /**
    * A token the library hands out without waiting on the network, with its
-   * lease (`{ token, leaseMs }`), or null when the caller must go to the network.
+   * lease (`{ token, leaseMs, invalidated }`, as accessTokenLease), or null
+   * when the caller must go to the network.
    */
   peekAccessTokenLease(handle) {
     syncValue[0] = 0n;
     syncLease[0] = 0;
+    const invalidated = this.invalidations[0];
     if (!this.peekLeaseFn(handle, syncValue, syncLease)) return null;
     const token = this.takeString(0, syncValue[0], 0n);
-    return { token, leaseMs: syncLease[0] };
+    return { token, leaseMs: syncLease[0], invalidated };
   }
 
   /** The access token and its expiry: `{ token, expiresAtUnixMs }`. */
@@ -295,13 +307,15 @@ class NativeLibrary {
    * Runs `fn(handle, &string, &value, &error)` (a function returning the
    * access token plus one number) on a libuv worker thread, once the call
    * queue has a free slot; `done(error, shape(token, value))` runs later on
-   * the JS thread, exactly once.
+   * the JS thread, exactly once (`invalidated`: the invalidation counter read
+   * before the call).
    */
   tokenAndValueAsync(fn, handle, done, shape) {
     asyncCalls.run(() => {
       const out = [null];
       const value = [0];
       const err = [null];
+      let invalidated;
       const finish = (callError, status) => {
         asyncCalls.release();
         let token;
@@ -311,9 +325,10 @@ class NativeLibrary {
         } catch (error) {
           return done(error);
         }
-        done(null, shape(token, value[0]));
+        done(null, shape(token, value[0], invalidated));
       };
       try {
+        invalidated = this.invalidations[0];
         fn.async(handle, out, value, err, finish);
       } catch (error) {
         asyncCalls.release();

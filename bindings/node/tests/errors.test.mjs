@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 
 import {
   Client,
+  ClientClosedError,
   ConfigurationError,
   IntegrationError,
   InternalError,
@@ -273,7 +274,11 @@ test('use after close: a clear error from every method, no crash', async () => {
   const client = new Client(server.options());
   client.getAccessTokenSync();
   client.close();
-  const closed = check(InvalidArgumentError, { message: /closed/ });
+  // One name and meaning in every binding: ClientClosedError, an InvalidArgumentError.
+  const closed = (error) => {
+    assert.ok(error instanceof InvalidArgumentError);
+    return check(ClientClosedError, { message: /closed/, status: Status.INVALID_ARGUMENT })(error);
+  };
   await assert.rejects(client.getAccessToken(), closed);
   await assert.rejects(client.exchangeToken({ subjectToken: 's' }), closed);
   await assert.rejects(client.getIntegrationCredential('github'), closed);

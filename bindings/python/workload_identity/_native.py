@@ -99,6 +99,7 @@ _PROTOTYPES = {
         ctypes.c_uint32,
         [ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t, ctypes.c_char_p, ctypes.c_bool, ctypes.c_uint32, _out, _out],
     ),
+    "wi_invalidation_counter": (ctypes.c_void_p, []),
 }
 
 _load_lock = threading.Lock()
@@ -125,6 +126,14 @@ def library():
                     function.argtypes = argtypes
                 _library = loaded.cdll
     return _library
+
+
+def invalidations():
+    """The library's process-wide invalidation counter, read in place
+    (`.value`, no call): static memory, valid for good. A lease holds only
+    while the counter keeps the value it had before the call that granted it.
+    """
+    return ctypes.c_uint32.from_address(library().wi_invalidation_counter())
 
 
 def take_string(pointer):

@@ -66,7 +66,7 @@ class AsyncClient:
         # would cost as much as the rest of this coroutine.
         client = self._client
         lease = client._lease
-        if lease is not None and _monotonic() < lease[1]:
+        if lease is not None and _monotonic() < lease[1] and client._invalidations.value == lease[2]:
             client._lease_hits += 1
             return lease[0]
         token = client.peek_access_token()

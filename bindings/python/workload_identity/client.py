@@ -62,11 +62,14 @@ class Client:
         _log_bridge.sync_log_level()
         self._handle = ClientHandle(_new_client(self._lib, _settings(timeout, options)))
         self._close = weakref.finalize(self, self._handle.close)
-        # The library's lease: (token, monotonic deadline) that may be reused
-        # without a native call (at most 1 s, never past the library's own
-        # refresh point), so a cached call costs a clock read. One tuple,
-        # swapped whole, so threads always see a consistent pair.
-        self._lease: Optional[Tuple[str, float]] = None
+        # The library's lease: (token, monotonic deadline, invalidation
+        # counter before the call) that may be reused without a native call
+        # (at most 1 s, never past the library's own refresh point, and only
+        # while no token was invalidated since), so a cached call costs a clock
+        # read and a memory read. One tuple, swapped whole, so threads always
+        # see a consistent one.
+        self._invalidations = _native.invalidations()
+        self._lease: Optional[Tuple[str, float, int]] = None
         self._lease_hits = 0
 
     def get_access_token(self) -> str:
@@ -80,7 +83,7 @@ class Client:
             ConfigurationError: ``flow="none"`` has no access token.
         """
         lease = self._lease
-        if lease is not None and _monotonic() < lease[1]:
+        if lease is not None and _monotonic() < lease[1] and self._invalidations.value == lease[2]:
             self._lease_hits += 1
             return lease[0]
         return self._leased_token()
@@ -91,6 +94,7 @@ class Client:
         out = ctypes.c_void_p()
         lease_ms = ctypes.c_uint32()
         error = ctypes.c_void_p()
+        invalidated = self._invalidations.value
         pointer = handle.acquire()
         try:
             status = self._lib.wi_get_access_token_lease(
@@ -102,7 +106,7 @@ class Client:
             raise _native.error_from(status, error)
         token = _native.take_string(out)
         if lease_ms.value:
-            self._lease = (token, _monotonic() + lease_ms.value / 1000.0)
+            self._lease = (token, _monotonic() + lease_ms.value / 1000.0, invalidated)
             if handle.closed:  # close() ran during the call: its lease must not outlive it
                 self._lease = None
         return token
@@ -132,11 +136,12 @@ class Client:
         `get_access_token` (nothing cached, past the point where callers wait
         for a refresh, ``flow="none"``). Never blocks on I/O."""
         lease = self._lease
-        if lease is not None and _monotonic() < lease[1]:
+        if lease is not None and _monotonic() < lease[1] and self._invalidations.value == lease[2]:
             self._lease_hits += 1
             return lease[0]
         out = ctypes.c_void_p()
         lease_ms = ctypes.c_uint32()
+        invalidated = self._invalidations.value
         pointer = self._handle.acquire()
         try:
             found = self._lib.wi_peek_access_token_lease(pointer, ctypes.byref(out), ctypes.byref(lease_ms))
@@ -146,7 +151,7 @@ class Client:
             return None
         token = _native.take_string(out)
         if lease_ms.value:
-            self._lease = (token, _monotonic() + lease_ms.value / 1000.0)
+            self._lease = (token, _monotonic() + lease_ms.value / 1000.0, invalidated)
         return token
 
     def force_refresh(self) -> str:

@@ -32,8 +32,8 @@ class WorkloadIdentityError(Exception):
 
     Attributes:
         message: the one-line description (also `str(error)`).
-        status: the `Status` of the failure (`None` for `ClientClosedError`;
-            a plain int for a status newer than this package).
+        status: the `Status` of the failure (a plain int for a status newer
+            than this package).
         http_status: the HTTP status of the response that failed, or `None`
             when no HTTP response was involved.
         oauth_code: the RFC 6749 `error` member of the response
@@ -105,8 +105,11 @@ class InternalError(WorkloadIdentityError):
     default_status = Status.INTERNAL
 
 
-class ClientClosedError(WorkloadIdentityError):
-    """Raised when a client is used after `close()`."""
+class ClientClosedError(InvalidArgumentError):
+    """Raised when a client is used after `close()`: an invalid argument (the
+    client), so also an `InvalidArgumentError` and a `ValueError`, as a closed
+    file is. The same name and meaning as Node's `ClientClosedError` and Go's
+    `ErrClientClosed`."""
 
 
 _CLASS_BY_STATUS: Dict[Union[Status, int], Type[WorkloadIdentityError]] = {
