@@ -13,7 +13,7 @@ use crate::shell;
 
 /// Load the skill environment and print the names it set
 ///
-/// Finds the agent directory (.coze/agents/<digits>) in the --source paths
+/// Finds the agent directory (.coze/agents/AGENT_ID) in the --source paths
 /// (default: the current directory, then this program's path), reads its
 /// config.json and the identity ticket, asks the skill environment endpoint
 /// (COZE_SKILL_ENV_ENDPOINT) for the skill's variables and applies them as the
