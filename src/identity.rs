@@ -9,6 +9,7 @@ use parking_lot::Mutex;
 use arc_swap::ArcSwapOption;
 use zeroize::Zeroizing;
 
+use crate::cache::exchanged::ExchangeCache;
 use crate::cache::TokenCache;
 use crate::config::{Config, TokenStore};
 use crate::error::Error;
@@ -110,6 +111,8 @@ pub(crate) struct Identity {
     refresh_token: ArcSwapOption<SecretString>,
     /// The identity's entry in the file token store (`token_store=file:<DIR>`).
     pub(crate) store: Option<StoreEntry>,
+    /// Exchanged tokens (`wi_exchange_token`, `wi_get_delegated_token`).
+    pub(crate) exchanges: ExchangeCache,
 }
 
 impl Identity {
@@ -117,11 +120,20 @@ impl Identity {
         let clock = config.clock.clone();
         let now = clock.now();
         Identity {
-            cache: Arc::new(TokenCache::new(clock)),
+            cache: Arc::new(TokenCache::new(clock.clone())),
             retry_budget: RetryBudget::new(now),
             refresh_token: ArcSwapOption::new(config.refresh_token.clone().map(Arc::new)),
             store,
+            exchanges: ExchangeCache::new(clock, config.exchange_cache_size),
         }
+    }
+
+    /// Drops `token` from the memory caches of the identity, the access
+    /// token's and the exchanged tokens' (a token a service refused, or one
+    /// revoked); returns whether one held it. The file store is the caller's.
+    pub(crate) fn forget_token(&self, token: &str) -> bool {
+        let access = self.cache.invalidate(token);
+        self.exchanges.invalidate(token) || access
     }
 
     /// The refresh token the next fetch should use, if any.
@@ -174,10 +186,14 @@ pub(crate) fn identity_for(
     let mut identities = registry().lock();
     identities
         .retain(|_, identity| Arc::strong_count(identity) > 1 || identity.cache.has_valid_token());
-    Ok(identities
+    let identity = identities
         .entry(key)
         .or_insert_with(|| Arc::new(Identity::new(config, store)))
-        .clone())
+        .clone();
+    identity
+        .exchanges
+        .raise_capacity(config.exchange_cache_size);
+    Ok(identity)
 }
 
 /// Takes the registry lock and every identity's locks, in that order (the order
@@ -187,6 +203,7 @@ pub(crate) fn hold_all_for_fork() {
     for identity in identities.values() {
         identity.cache.hold_for_fork();
         identity.retry_budget.hold_for_fork();
+        identity.exchanges.hold_for_fork();
     }
     std::mem::forget(identities);
 }
@@ -201,6 +218,7 @@ pub(crate) unsafe fn release_all_after_fork() {
     for identity in (*registry.data_ptr()).values() {
         identity.cache.release_after_fork();
         identity.retry_budget.release_after_fork();
+        identity.exchanges.release_after_fork();
     }
     registry.force_unlock();
 }

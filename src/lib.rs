@@ -21,6 +21,7 @@ mod client_auth;
 mod clock;
 mod config;
 mod error;
+mod exchange;
 pub mod ffi;
 mod flow;
 mod fork;

@@ -10,7 +10,12 @@
 //!
 //! A failed refresh while the token is still valid keeps it in service and backs
 //! off; a non-recoverable failure with no token is remembered for a few seconds.
-//! A token is never handed out at or past `expires_at`.
+//! A token is never handed out at or past `expires_at`. A fetched token that
+//! may not be cached ([`Fetched::cacheable`]) goes to the callers of its
+//! flight only.
+//!
+//! One `TokenCache` holds the access token of an identity; the exchanged-token
+//! cache (`exchanged`) is a bounded LRU of them, one per exchange.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -119,7 +124,8 @@ impl CachedToken {
         (refresh_at.min(stale_at), stale_at)
     }
 
-    fn lease(&self, fresh_for: Duration) -> Lease<'_> {
+    /// The token lent for `fresh_for` (zero: ask again next time).
+    pub(crate) fn lease(&self, fresh_for: Duration) -> Lease<'_> {
         Lease {
             token: self.token.expose(),
             fresh_for,
@@ -139,8 +145,9 @@ struct Flight {
 struct State {
     flight: Option<Flight>,
     next_flight: u64,
-    /// The last finished flight and its error, for the callers that waited on it.
-    finished: Option<(u64, Option<Error>)>,
+    /// The last finished flight's outcome, for the callers that waited on it:
+    /// its error, or the token it fetched when that token was not cached.
+    finished: Option<(u64, Result<Option<Arc<CachedToken>>, Error>)>,
     backoff_until: Option<Instant>,
     remembered: Option<(Error, Instant)>,
     /// One warning per run of failures.
@@ -154,15 +161,18 @@ impl State {
     }
 }
 
-/// The cache of one identity. Thread-safe; shared behind an `Arc` by every client
-/// of the identity.
+/// The cache of one token (an identity's access token, or one exchanged
+/// token). Thread-safe; shared behind an `Arc` by every client of the identity.
 #[derive(Debug)]
 pub(crate) struct TokenCache {
     current: ArcSwapOption<CachedToken>,
     state: Mutex<State>,
     flight_done: Condvar,
     clock: Arc<dyn Clock>,
-    pub(crate) counters: Counters,
+    /// Shared by the caches counted together (every exchanged token of an identity).
+    pub(crate) counters: Arc<Counters>,
+    /// What the token is, for log lines ("access token").
+    label: &'static str,
 }
 
 /// What a caller needs besides the cache: its own refresh policy and deadline.
@@ -174,12 +184,23 @@ pub(crate) struct Call {
 
 impl TokenCache {
     pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
+        TokenCache::counted(clock, Arc::new(Counters::default()), "access token")
+    }
+
+    /// A cache whose counters are `counters` (shared with other caches) and
+    /// whose log lines call the token `label`.
+    pub(crate) fn counted(
+        clock: Arc<dyn Clock>,
+        counters: Arc<Counters>,
+        label: &'static str,
+    ) -> Self {
         TokenCache {
             current: ArcSwapOption::empty(),
             state: Mutex::new(State::default()),
             flight_done: Condvar::new(),
             clock,
-            counters: Counters::default(),
+            counters,
+            label,
         }
     }
 
@@ -273,6 +294,9 @@ impl TokenCache {
                             bump(&self.counters.stale_served);
                             return Ok(token);
                         }
+                        if let Some(uncached) = uncached_of(&state, flight) {
+                            return Ok(uncached);
+                        }
                         continue;
                     }
                     return match self.lead(&mut state, source.as_ref(), call) {
@@ -295,7 +319,9 @@ impl TokenCache {
                         }
                     }
                     if let Some(flight) = state.live_flight() {
-                        self.join(&mut state, flight, call.deadline)?;
+                        if let Some(uncached) = self.join(&mut state, flight, call.deadline)? {
+                            return Ok(uncached);
+                        }
                         continue;
                     }
                     return self.lead(&mut state, source.as_ref(), call);
@@ -313,7 +339,9 @@ impl TokenCache {
     ) -> Result<Arc<CachedToken>, Error> {
         let mut state = self.state.lock();
         if let Some(flight) = state.live_flight() {
-            self.join(&mut state, flight, call.deadline)?;
+            if let Some(uncached) = self.join(&mut state, flight, call.deadline)? {
+                return Ok(uncached);
+            }
             if let Some(token) = self.current.load_full() {
                 if self.clock.now() < token.expires_at {
                     return Ok(token);
@@ -364,6 +392,10 @@ impl TokenCache {
     /// Drops the cached token if it is still `rejected`; returns whether it was.
     pub(crate) fn invalidate(&self, rejected: &str) -> bool {
         let mut state = self.state.lock();
+        if matches!(&state.finished, Some((_, Ok(Some(token)))) if token.token.expose() == rejected)
+        {
+            state.finished = None;
+        }
         let current = self.current.load();
         let matches = current
             .as_ref()
@@ -381,6 +413,7 @@ impl TokenCache {
         self.current.store(None);
         state.backoff_until = None;
         state.remembered = None;
+        state.finished = None;
     }
 
     /// Takes the state lock and keeps it until [`TokenCache::release_after_fork`]
@@ -397,14 +430,15 @@ impl TokenCache {
         self.state.force_unlock();
     }
 
-    /// Waits for `flight` and shares its outcome: its error if it failed, a
-    /// retryable error if `deadline` came first (the flight goes on for others).
+    /// Waits for `flight` and shares its outcome: its error if it failed, its
+    /// token if that was not cached, a retryable error if `deadline` came first
+    /// (the flight goes on for others).
     fn join(
         &self,
         state: &mut MutexGuard<'_, State>,
         flight: Flight,
         deadline: Instant,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<Arc<CachedToken>>, Error> {
         if !self.wait(state, flight, deadline) {
             return Err(Error::new(
                 Operation::Refresh,
@@ -413,8 +447,8 @@ impl TokenCache {
             .retryable(true));
         }
         match &state.finished {
-            Some((id, Some(error))) if *id == flight.id => Err(error.clone()),
-            _ => Ok(()),
+            Some((id, outcome)) if *id == flight.id => outcome.clone(),
+            _ => Ok(None),
         }
     }
 
@@ -507,21 +541,26 @@ impl TokenCache {
         });
         let outcome = match result {
             Ok(fetched) => {
+                let cacheable = fetched.cacheable;
                 let cached = Arc::new(CachedToken::place(
                     fetched,
                     call.expiry_buffer,
                     self.clock.as_ref(),
                 ));
-                self.current.store(Some(cached.clone()));
+                let note = if cacheable {
+                    self.current.store(Some(cached.clone()));
+                    state.finished = Some((flight.id, Ok(None)));
+                    (Level::Info, format!("{} refreshed", self.label))
+                } else {
+                    state.finished = Some((flight.id, Ok(Some(cached.clone()))));
+                    let line = format!("{} fetched, not cached (no expires_in)", self.label);
+                    (Level::Debug, line)
+                };
                 state.backoff_until = None;
                 state.remembered = None;
                 state.warned = false;
-                state.finished = Some((flight.id, None));
                 bump(&self.counters.refreshes_succeeded);
-                (
-                    Ok(cached),
-                    Some((Level::Info, "access token refreshed".into())),
-                )
+                (Ok(cached), Some(note))
             }
             Err(error) => {
                 let mut note = None;
@@ -552,7 +591,7 @@ impl TokenCache {
                         ));
                     }
                 }
-                state.finished = Some((flight.id, Some(error.clone())));
+                state.finished = Some((flight.id, Err(error.clone())));
                 (Err(error), note)
             }
         };
@@ -564,6 +603,14 @@ impl TokenCache {
 /// A log line held back until the state lock is released: a host's log
 /// callback may call back into the library.
 type Note = Option<(Level, String)>;
+
+/// The token `flight` fetched for its callers alone (not cached), once it finished.
+fn uncached_of(state: &State, flight: Flight) -> Option<Arc<CachedToken>> {
+    match &state.finished {
+        Some((id, Ok(Some(token)))) if *id == flight.id => Some(token.clone()),
+        _ => None,
+    }
+}
 
 fn emit(note: Note) {
     if let Some((level, line)) = note {
@@ -585,5 +632,7 @@ impl TokenCache {
     }
 }
 
+pub(crate) mod exchanged;
+mod lru;
 #[cfg(test)]
 mod scenarios;
