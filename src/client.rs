@@ -20,7 +20,8 @@ use crate::stats::Stats;
 use crate::store::{forget_access_token, forget_exchanged_token, StoredSource};
 use crate::transport::{HttpRequest, Payload, Transport};
 
-/// The result of a general exchange ([`Client::exchange_token`]).
+/// The result of an exchange ([`Client::exchange_token`],
+/// [`Client::delegated_token`]).
 #[derive(Clone, Debug)]
 pub struct ExchangedToken {
     /// The issued token.

@@ -161,18 +161,7 @@ impl Client {
     /// the cache, `expires_in` is the lifetime left and the other details
     /// are those of the answer that brought the token.
     pub fn exchange_token(&self, params: &ExchangeParams<'_>) -> Result<ExchangedToken, Error> {
-        let clock = self.config().clock.clone();
-        self.exchanged_with(Exchange::General(params), |lease, entry| {
-            let details = entry.details.load_full().unwrap_or_default();
-            let left_ms = lease.expires_at_unix_ms - unix_ms(clock.as_ref(), clock.now());
-            ExchangedToken {
-                access_token: SecretString::from(lease.token),
-                issued_token_type: details.issued_token_type.clone(),
-                token_type: details.token_type.clone(),
-                expires_in: Duration::from_millis(u64::try_from(left_ms).unwrap_or(0)),
-                scope: details.scope.clone(),
-            }
-        })
+        self.exchanged_token(Exchange::General(params))
     }
 
     /// A token for this workload acting for a user (RFC 8693 delegation):
@@ -190,13 +179,31 @@ impl Client {
         user_token: &str,
         audience: Option<&str>,
         scope: Option<&str>,
-    ) -> Result<SecretString, Error> {
-        let delegation = Exchange::Delegation {
+    ) -> Result<ExchangedToken, Error> {
+        self.exchanged_token(Exchange::Delegation {
             user_token,
             audience,
             scope,
-        };
-        self.exchanged_with(delegation, |lease, _| SecretString::from(lease.token))
+        })
+    }
+
+    /// The token of `exchange` with the details of the answer that brought
+    /// it; `expires_in` is the lifetime left, to the nearest second (a token
+    /// just fetched reports the server's figure).
+    fn exchanged_token(&self, exchange: Exchange<'_>) -> Result<ExchangedToken, Error> {
+        let clock = self.config().clock.clone();
+        self.exchanged_with(exchange, |lease, entry| {
+            let details = entry.details.load_full().unwrap_or_default();
+            let left_ms = lease.expires_at_unix_ms - unix_ms(clock.as_ref(), clock.now());
+            let left_s = u64::try_from(left_ms.saturating_add(500) / 1000).unwrap_or(0);
+            ExchangedToken {
+                access_token: SecretString::from(lease.token),
+                issued_token_type: details.issued_token_type.clone(),
+                token_type: details.token_type.clone(),
+                expires_in: Duration::from_secs(left_s),
+                scope: details.scope.clone(),
+            }
+        })
     }
 
     /// The token of `exchange`, lent to `use_token` with its entry: from the
