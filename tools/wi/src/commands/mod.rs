@@ -4,6 +4,7 @@
 //! [`crate::format::FormatArgs`] for `--format`/`--json`.
 
 pub mod completion;
+pub mod delegate;
 pub mod devserver;
 pub mod env;
 pub mod exchange;
@@ -21,6 +22,7 @@ use crate::failure::Failure;
 pub enum Command {
     Token(token::Token),
     Exchange(exchange::Exchange),
+    Delegate(delegate::Delegate),
     Integration(integration::Integration),
     Env(env::Env),
     Devserver(devserver::Devserver),
@@ -35,6 +37,7 @@ impl Command {
         match self {
             Command::Token(command) => command.run(),
             Command::Exchange(command) => command.run(),
+            Command::Delegate(command) => command.run(),
             Command::Integration(command) => command.run(),
             Command::Env(command) => command.run(),
             Command::Devserver(command) => command.run(),

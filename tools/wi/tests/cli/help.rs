@@ -2,9 +2,10 @@
 
 use crate::support::{bare, run};
 
-const COMMANDS: [&str; 8] = [
+const COMMANDS: [&str; 9] = [
     "token",
     "exchange",
+    "delegate",
     "integration",
     "env",
     "devserver",
@@ -14,7 +15,7 @@ const COMMANDS: [&str; 8] = [
 ];
 
 /// Service commands: `-h` leaves the connection options to `--help`.
-const SERVICE_COMMANDS: [&str; 4] = ["token", "exchange", "integration", "env"];
+const SERVICE_COMMANDS: [&str; 5] = ["token", "exchange", "delegate", "integration", "env"];
 
 #[test]
 fn every_command_has_help_with_examples() {
