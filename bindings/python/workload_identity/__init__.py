@@ -23,6 +23,7 @@ from .exceptions import (
     WorkloadIdentityError,
 )
 from .models import ProjectEnvVar, ProjectEnvVars
+from .user import as_user, current_user_token, requires_access_token
 
 __all__ = [
     "Client",
@@ -38,5 +39,8 @@ __all__ = [
     "TokenRetrievalError",
     "WorkloadIdentityError",
     "__version__",
+    "as_user",
+    "current_user_token",
+    "requires_access_token",
     "sync_log_level",
 ]
