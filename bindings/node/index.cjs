@@ -4,10 +4,13 @@
 
 const { Client, version } = require('./lib/client.cjs');
 const errors = require('./lib/errors.cjs');
+const { runAsUser, currentUserToken } = require('./lib/user_context.cjs');
 
 module.exports = {
   Client,
   version,
+  runAsUser,
+  currentUserToken,
   Status: errors.Status,
   WorkloadIdentityError: errors.WorkloadIdentityError,
   InvalidArgumentError: errors.InvalidArgumentError,
