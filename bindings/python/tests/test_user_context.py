@@ -91,7 +91,8 @@ def test_threads_interleaving_users_on_a_small_pool_never_mix_them(devserver, cl
     assert all(len(tokens) == 1 for tokens in by_user.values()), "one token per user"
     assert len({tokens.pop() for tokens in by_user.values()}) == USERS
     stats = client.stats()
-    assert stats["exchange_cache_misses"] == USERS, stats
+    # Every call that had to wait for its user's first token is a miss.
+    assert stats["exchange_cache_misses"] >= USERS, stats
     assert stats["exchange_cache_hits"] > 0, stats
 
 

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,6 +126,34 @@ type Request struct {
 	Form    map[string]string `json:"form"`
 }
 
+// UserToken returns an access token of user subject, issued without a
+// protocol request (POST /_dev/tokens): the user token of a delegation test.
+func (s *Server) UserToken(tb testing.TB, subject string) string {
+	tb.Helper()
+	body := map[string]any{"kind": "access", "client_id": ClientID, "subject": subject}
+	var out struct {
+		Token string `json:"token"`
+	}
+	s.postFor(tb, "/_dev/tokens", body, &out)
+	return out.Token
+}
+
+// SubjectOf returns the sub of a live token (a delegated token's user), from
+// introspection; "" for a token that is not live.
+func (s *Server) SubjectOf(tb testing.TB, token string) string {
+	tb.Helper()
+	form := url.Values{"token": {token}, "client_id": {ClientID}}
+	response, err := http.PostForm(s.BaseURL+"/oauth2/introspect", form)
+	if err != nil {
+		tb.Fatalf("introspection: %v", err)
+	}
+	var out struct {
+		Sub string `json:"sub"`
+	}
+	decode(tb, "/oauth2/introspect", response, &out)
+	return out.Sub
+}
+
 // Requests returns the recorded protocol requests, in arrival order.
 func (s *Server) Requests(tb testing.TB) []Request {
 	tb.Helper()
@@ -156,6 +185,11 @@ func (s *Server) get(tb testing.TB, path string, into any) {
 
 func (s *Server) post(tb testing.TB, path string, body map[string]any) {
 	tb.Helper()
+	s.postFor(tb, path, body, nil)
+}
+
+func (s *Server) postFor(tb testing.TB, path string, body map[string]any, into any) {
+	tb.Helper()
 	encoded, err := json.Marshal(body)
 	if err != nil {
 		tb.Fatalf("POST %s: %v", path, err)
@@ -164,7 +198,7 @@ func (s *Server) post(tb testing.TB, path string, body map[string]any) {
 	if err != nil {
 		tb.Fatalf("POST %s: %v", path, err)
 	}
-	decode(tb, path, response, nil)
+	decode(tb, path, response, into)
 }
 
 func decode(tb testing.TB, path string, response *http.Response, into any) {
