@@ -90,7 +90,7 @@ type Entries = Lru<ExchangeKey, Arc<Exchanged>, BuildHasherDefault<KeyHasher>>;
 
 /// The exchanged-token cache of one identity. Thread-safe.
 ///
-/// Methods: [`ExchangeCache::key`], [`ExchangeCache::entry`],
+/// Methods: [`ExchangeCache::key`], [`ExchangeCache::lookup`], [`ExchangeCache::entry`],
 /// [`ExchangeCache::detached`], [`ExchangeCache::forget_failed`],
 /// [`ExchangeCache::invalidate`], [`ExchangeCache::raise_capacity`],
 /// [`ExchangeCache::clear`], [`ExchangeCache::counts`].
@@ -149,20 +149,42 @@ impl ExchangeCache {
     pub(crate) fn key(&self, fields: &[Option<&[u8]>]) -> Option<ExchangeKey> {
         let (k0, k1) = self.hash_key?;
         let mut hasher = SipHasher24::new_with_keys(k0, k1);
+        // One write per buffer: the hasher's cost is per call as much as per byte.
+        let mut buffer = [0u8; 256];
+        let mut used = 0;
         for field in fields {
-            match field {
-                Some(bytes) => {
-                    hasher.write(&(bytes.len() as u64).to_le_bytes());
-                    hasher.write(bytes);
-                }
-                None => hasher.write(&u64::MAX.to_le_bytes()),
+            // Each field: its length (u32::MAX for none, more than any length
+            // a field can have here), then its bytes.
+            let (length, bytes) = match field {
+                Some(bytes) => (u32::try_from(bytes.len()).unwrap_or(u32::MAX - 1), *bytes),
+                None => (u32::MAX, &[][..]),
+            };
+            if used + 4 > buffer.len() {
+                hasher.write(&buffer[..used]);
+                used = 0;
+            }
+            buffer[used..used + 4].copy_from_slice(&length.to_le_bytes());
+            used += 4;
+            if bytes.len() <= buffer.len() - used {
+                buffer[used..used + bytes.len()].copy_from_slice(bytes);
+                used += bytes.len();
+            } else {
+                hasher.write(&buffer[..used]);
+                hasher.write(bytes);
+                used = 0;
             }
         }
+        hasher.write(&buffer[..used]);
         let hash = hasher.finish128();
         Some(ExchangeKey {
             low: hash.h1,
             high: hash.h2,
         })
+    }
+
+    /// The entry of `key`, if the index holds one (it becomes the most recently used).
+    pub(crate) fn lookup(&self, key: ExchangeKey) -> Option<Arc<Exchanged>> {
+        self.entries.lock().get(&key).cloned()
     }
 
     /// The entry of `key`, added (empty) when absent; an addition to a full
@@ -273,6 +295,22 @@ mod tests {
 
     fn cache_of_another_identity() -> ExchangeCache {
         cache(4)
+    }
+
+    #[test]
+    fn keys_of_long_fields_are_framed_alike() {
+        let cache = cache(4);
+        let long = vec![b'x'; 1000];
+        let key = cache.key(&[Some(b"t"), Some(&long), None]).unwrap();
+        assert_eq!(key, cache.key(&[Some(b"t"), Some(&long), None]).unwrap());
+        assert_ne!(
+            key,
+            cache.key(&[Some(b"t"), Some(&long[1..]), None]).unwrap()
+        );
+        assert_ne!(
+            key,
+            cache.key(&[Some(b"t"), Some(&long), Some(b"")]).unwrap()
+        );
     }
 
     #[test]

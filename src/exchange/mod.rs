@@ -42,8 +42,8 @@ pub(crate) enum Exchange<'a> {
 }
 
 /// Tags that keep the two kinds of exchange apart in the key.
-const GENERAL_TAG: &[u8] = b"exchange";
-const DELEGATION_TAG: &[u8] = b"delegation";
+const GENERAL_TAG: &[u8] = b"E";
+const DELEGATION_TAG: &[u8] = b"D";
 
 impl<'a> Exchange<'a> {
     /// Refuses what can never be a valid request, naming the argument (never its value).
@@ -92,11 +92,12 @@ impl<'a> Exchange<'a> {
         Ok(())
     }
 
-    /// Every field that makes the exchange, a tag first: the cache key's input.
-    fn key_fields(&self) -> [Option<&'a [u8]>; 9] {
+    /// `use_fields` applied to every field that makes the exchange, a tag
+    /// first: the cache key's input.
+    fn with_key_fields<R>(&self, use_fields: impl FnOnce(&[Option<&[u8]>]) -> R) -> R {
         let bytes = |value: Option<&'a str>| value.map(str::as_bytes);
         match *self {
-            Exchange::General(params) => [
+            Exchange::General(params) => use_fields(&[
                 Some(GENERAL_TAG),
                 Some(params.subject_token.as_bytes()),
                 bytes(params.subject_token_type),
@@ -106,22 +107,17 @@ impl<'a> Exchange<'a> {
                 bytes(params.requested_token_type),
                 bytes(params.actor_token),
                 bytes(params.actor_token_type),
-            ],
+            ]),
             Exchange::Delegation {
                 user_token,
                 audience,
                 scope,
-            } => [
+            } => use_fields(&[
                 Some(DELEGATION_TAG),
                 Some(user_token.as_bytes()),
                 bytes(audience),
                 bytes(scope),
-                None,
-                None,
-                None,
-                None,
-                None,
-            ],
+            ]),
         }
     }
 
@@ -214,29 +210,35 @@ impl Client {
         exchange: Exchange<'_>,
         use_token: impl FnOnce(Lease<'_>, &Exchanged) -> R,
     ) -> Result<R, Error> {
-        exchange.check()?;
         let session = self.session();
         let config = self.config();
         let cache = &session.identity.exchanges;
         let key = match config.exchange_cache_size {
             0 => None,
-            _ => cache.key(&exchange.key_fields()),
+            _ => exchange.with_key_fields(|fields| cache.key(fields)),
         };
+        // A fresh cached token, lent at once. Arguments are checked after a
+        // miss only: a bad one was never fetched, so it is never a hit.
+        let mut use_token = Some(use_token);
+        if let Some(entry) = key.and_then(|key| cache.lookup(key)) {
+            let lend = |lease: Lease<'_>| use_token.take().map(|lend| lend(lease, &entry));
+            if let Ok(Some(result)) = entry.tokens.fresh_with(config.expiry_buffer, lend) {
+                return Ok(result);
+            }
+        }
+        let use_token = use_token.expect("a token is lent once, and only on success");
+        exchange.check()?;
         let entry = match key {
             Some(key) => cache.entry(key),
             None => cache.detached(),
         };
         let lend = |lease: Lease<'_>| use_token(lease, &entry);
-        let lend = match entry.tokens.fresh_with(config.expiry_buffer, lend) {
-            Ok(result) => return Ok(result),
-            Err(lend) => lend,
-        };
         let exchange_source = ExchangeSource::new(self.clone(), &exchange, entry.clone());
         let source: Arc<dyn TokenSource> = match (&session.identity.store, key) {
-            (Some(_), Some(_)) => Arc::new(StoredExchangeSource::new(
-                exchange_source,
-                &exchange.key_fields(),
-            )),
+            (Some(_), Some(_)) => Arc::new(
+                exchange
+                    .with_key_fields(|fields| StoredExchangeSource::new(exchange_source, fields)),
+            ),
             _ => Arc::new(exchange_source),
         };
         let call = Call {
