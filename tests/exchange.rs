@@ -55,6 +55,14 @@ fn exchanges(server: &DevServer) -> usize {
 
 const ID_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:id_token";
 
+/// The token `client` delegates for `user` (no audience, no scope).
+fn delegate(client: &Client, user: &str) -> workload_identity::SecretString {
+    client
+        .delegated_token(user, None, None)
+        .unwrap()
+        .access_token
+}
+
 fn subject(token: &str) -> ExchangeParams<'_> {
     ExchangeParams {
         subject_token: token,
@@ -166,10 +174,7 @@ fn sixty_four_threads_exchanging_one_subject_cause_one_request() {
             let (client, barrier, bob) = (client.clone(), barrier.clone(), bob.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                client
-                    .delegated_token(&bob, None, None)
-                    .unwrap()
-                    .access_token
+                delegate(&client, &bob)
             })
         })
         .collect();
@@ -211,18 +216,12 @@ fn delegation_sends_the_user_token_and_the_workload_token() {
         delegated
     );
     assert_eq!(exchanges(&server), 1);
-    let plain = client
-        .delegated_token(&alice, None, None)
-        .unwrap()
-        .access_token;
+    let plain = delegate(&client, &alice);
     assert_ne!(plain, delegated);
     assert_eq!(form_field(&server, EXCHANGE, 2, "audience"), None);
     assert_eq!(form_field(&server, EXCHANGE, 2, "scope"), None);
     let bob = server.issue_user_token("dev-client", "bob");
-    let for_bob = client
-        .delegated_token(&bob, None, None)
-        .unwrap()
-        .access_token;
+    let for_bob = delegate(&client, &bob);
     assert_eq!(
         server.token_subject(for_bob.expose()).map(|(user, _)| user),
         Some("bob".to_owned())
@@ -308,28 +307,13 @@ fn a_token_without_expires_in_is_not_cached() {
             },
         ));
     }
-    let first = client
-        .delegated_token(&user, None, None)
-        .unwrap()
-        .access_token;
-    let second = client
-        .delegated_token(&user, None, None)
-        .unwrap()
-        .access_token;
+    let first = delegate(&client, &user);
+    let second = delegate(&client, &user);
     assert_ne!(first, second);
     assert_eq!(exchanges(&server), 2);
     // With expires_in again, the token is cached.
-    let third = client
-        .delegated_token(&user, None, None)
-        .unwrap()
-        .access_token;
-    assert_eq!(
-        client
-            .delegated_token(&user, None, None)
-            .unwrap()
-            .access_token,
-        third
-    );
+    let third = delegate(&client, &user);
+    assert_eq!(delegate(&client, &user), third);
     assert_eq!(exchanges(&server), 3);
 }
 
@@ -340,58 +324,25 @@ fn the_cache_is_bounded_and_can_be_disabled() {
     let users: Vec<String> = (0..3)
         .map(|n| server.issue_user_token("dev-client", &format!("user-{n}")))
         .collect();
-    let first = client
-        .delegated_token(&users[0], None, None)
-        .unwrap()
-        .access_token;
-    client
-        .delegated_token(&users[1], None, None)
-        .unwrap()
-        .access_token;
-    client
-        .delegated_token(&users[0], None, None)
-        .unwrap()
-        .access_token; // users[1] is now the oldest
-    client
-        .delegated_token(&users[2], None, None)
-        .unwrap()
-        .access_token;
+    let first = delegate(&client, &users[0]);
+    delegate(&client, &users[1]);
+    delegate(&client, &users[0]); // users[1] is now the oldest
+    delegate(&client, &users[2]);
     assert_eq!(client.stats().exchange_cache_evictions, 1);
-    assert_eq!(
-        client
-            .delegated_token(&users[0], None, None)
-            .unwrap()
-            .access_token,
-        first
-    );
+    assert_eq!(delegate(&client, &users[0]), first);
     assert_eq!(exchanges(&server), 3);
-    client
-        .delegated_token(&users[1], None, None)
-        .unwrap()
-        .access_token;
+    delegate(&client, &users[1]);
     assert_eq!(exchanges(&server), 4, "the evicted user was asked again");
     assert_eq!(client.stats().exchange_cache_evictions, 2);
 
     // A client with 0 neither reads nor fills the identity's cache.
     let uncached = client_for(&server, &[("exchange_cache_size", "0")]);
-    let a = uncached
-        .delegated_token(&users[0], None, None)
-        .unwrap()
-        .access_token;
-    let b = uncached
-        .delegated_token(&users[0], None, None)
-        .unwrap()
-        .access_token;
+    let a = delegate(&uncached, &users[0]);
+    let b = delegate(&uncached, &users[0]);
     assert_ne!(a, b);
     assert_ne!(a, first);
     assert_eq!(exchanges(&server), 6);
-    assert_eq!(
-        client
-            .delegated_token(&users[0], None, None)
-            .unwrap()
-            .access_token,
-        first
-    );
+    assert_eq!(delegate(&client, &users[0]), first);
 }
 
 #[test]
@@ -400,10 +351,7 @@ fn invalidation_drops_an_exchanged_token_in_every_client() {
     let client = client_for(&server, &[]);
     let other = client_for(&server, &[("timeout_ms", "2000")]);
     let user = server.issue_user_token("dev-client", "alice");
-    let delegated = client
-        .delegated_token(&user, None, None)
-        .unwrap()
-        .access_token;
+    let delegated = delegate(&client, &user);
     let own = client.access_token().unwrap();
     assert!(!client.invalidate_token("at_not_cached"));
     assert!(other.invalidate_token(delegated.expose()));
@@ -412,10 +360,7 @@ fn invalidation_drops_an_exchanged_token_in_every_client() {
         own,
         "the access token stays"
     );
-    let again = client
-        .delegated_token(&user, None, None)
-        .unwrap()
-        .access_token;
+    let again = delegate(&client, &user);
     assert_ne!(again, delegated);
     assert_eq!(exchanges(&server), 2);
 }
@@ -427,39 +372,21 @@ fn exchanged_tokens_follow_the_expiry_buffer_and_refresh_ahead() {
     let clock = Arc::new(ManualClock::new());
     let client = client_with_clock(&server, &[], clock.clone());
     let user = server.issue_user_token("dev-client", "alice");
-    let first = client
-        .delegated_token(&user, None, None)
-        .unwrap()
-        .access_token;
+    let first = delegate(&client, &user);
     // Fresh for the first half-ish of its life (advisory window 60..300 s).
     clock.advance(Duration::from_secs(200));
-    assert_eq!(
-        client
-            .delegated_token(&user, None, None)
-            .unwrap()
-            .access_token,
-        first
-    );
+    assert_eq!(delegate(&client, &user), first);
     assert_eq!(exchanges(&server), 1);
     // Advisory: served at once, refreshed in the background.
     clock.advance(Duration::from_secs(260));
-    assert_eq!(
-        client
-            .delegated_token(&user, None, None)
-            .unwrap()
-            .access_token,
-        first
-    );
+    assert_eq!(delegate(&client, &user), first);
     let start = Instant::now();
     while exchanges(&server) < 2 {
         assert!(start.elapsed() < Duration::from_secs(5), "no refresh ahead");
         std::thread::sleep(Duration::from_millis(5));
     }
     let refreshed = loop {
-        let token = client
-            .delegated_token(&user, None, None)
-            .unwrap()
-            .access_token;
+        let token = delegate(&client, &user);
         if token != first {
             break token;
         }
@@ -469,10 +396,7 @@ fn exchanged_tokens_follow_the_expiry_buffer_and_refresh_ahead() {
     // Within the expiry buffer (60 s) of its expiry a token is not handed out.
     let buffered = client_with_clock(&server, &[("expiry_buffer_s", "300")], clock.clone());
     clock.advance(Duration::from_secs(301));
-    let fetched = buffered
-        .delegated_token(&user, None, None)
-        .unwrap()
-        .access_token;
+    let fetched = delegate(&buffered, &user);
     assert_ne!(fetched, refreshed);
 }
 
@@ -491,10 +415,7 @@ fn exchange_child() {
     let client = Client::new(builder.build_with_env(|_| None).unwrap()).unwrap();
     let user = std::env::var("WI_EXCHANGE_USER").unwrap();
     let expected = std::env::var("WI_EXCHANGE_EXPECT").unwrap();
-    let token = client
-        .delegated_token(&user, None, None)
-        .unwrap()
-        .access_token;
+    let token = delegate(&client, &user);
     println!("same={}", token.expose() == expected);
 }
 

@@ -141,13 +141,16 @@ struct Flight {
     pid: u32,
 }
 
+/// What a finished flight leaves for its waiters: its error, or the token it
+/// fetched when that token was not cached (`None`: it is in the cache).
+type Outcome = Result<Option<Arc<CachedToken>>, Error>;
+
 #[derive(Debug, Default)]
 struct State {
     flight: Option<Flight>,
     next_flight: u64,
-    /// The last finished flight's outcome, for the callers that waited on it:
-    /// its error, or the token it fetched when that token was not cached.
-    finished: Option<(u64, Result<Option<Arc<CachedToken>>, Error>)>,
+    /// The last finished flight and its outcome, for the callers that waited on it.
+    finished: Option<(u64, Outcome)>,
     backoff_until: Option<Instant>,
     remembered: Option<(Error, Instant)>,
     /// One warning per run of failures.
@@ -438,7 +441,7 @@ impl TokenCache {
         state: &mut MutexGuard<'_, State>,
         flight: Flight,
         deadline: Instant,
-    ) -> Result<Option<Arc<CachedToken>>, Error> {
+    ) -> Outcome {
         if !self.wait(state, flight, deadline) {
             return Err(Error::new(
                 Operation::Refresh,
