@@ -18,6 +18,8 @@ pub enum ErrorKind {
     Integration = 5,
     /// The token store's directory cannot be created, checked or written.
     Store = 7,
+    /// The skill environment endpoint answered with an API error code.
+    SkillEnv = 8,
     /// A bug: a panic was caught.
     Internal = 99,
 }
@@ -44,6 +46,8 @@ pub enum Operation {
     ProjectEnvVars,
     /// Opening, reading, writing or locking the token store.
     Store,
+    /// Loading the skill environment (only an API error code fails it).
+    SkillEnv,
     /// Waiting for or running a token refresh (a panic, or a wait that timed out).
     Refresh,
     /// None that the caller started: a bug (a caught panic).
@@ -63,6 +67,7 @@ impl Operation {
             Operation::AccessToken | Operation::Exchange => ErrorKind::TokenExchange,
             Operation::IntegrationCredential | Operation::ProjectEnvVars => ErrorKind::Integration,
             Operation::Store => ErrorKind::Store,
+            Operation::SkillEnv => ErrorKind::SkillEnv,
         }
     }
 
@@ -77,6 +82,7 @@ impl Operation {
             Operation::IntegrationCredential => "integration credential request failed",
             Operation::ProjectEnvVars => "project env vars request failed",
             Operation::Store => "token store error",
+            Operation::SkillEnv => "skill environment API error",
             Operation::Refresh => "token refresh failed",
             Operation::Internal => "internal error",
         }

@@ -39,8 +39,13 @@ type lease struct {
 // environment alone. No network traffic happens here.
 //
 // Errors: ErrInvalidArgument for an unknown key or a bad value (naming the
-// key), ErrConfiguration naming every missing setting.
+// key), ErrConfiguration naming every missing setting, or naming the
+// library file and both versions when the library loaded at start-up is
+// older than this package.
 func New(opts ...Option) (*Client, error) {
+	if libraryError != nil {
+		return nil, libraryError
+	}
 	var options *C.wi_options // NULL: environment only
 	if len(opts) > 0 {
 		options = C.wi_options_new()

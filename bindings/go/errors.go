@@ -16,6 +16,7 @@ const (
 	StatusTokenRetrieval  Status = 3  // step 1 (ID token) failed
 	StatusTokenExchange   Status = 4  // step 2, or a general token exchange, failed
 	StatusIntegration     Status = 5  // the integration-credential or env-var API failed
+	StatusSkillEnv        Status = 8  // the skill environment endpoint answered with an API error code
 	StatusInternal        Status = 99 // a bug in the library (a caught panic)
 )
 
@@ -34,6 +35,8 @@ func (s Status) String() string {
 		return "token exchange"
 	case StatusIntegration:
 		return "integration"
+	case StatusSkillEnv:
+		return "skill environment"
 	case StatusInternal:
 		return "internal"
 	}
@@ -47,6 +50,7 @@ var (
 	ErrTokenRetrieval  = errors.New("workloadidentity: token retrieval failed")
 	ErrTokenExchange   = errors.New("workloadidentity: token exchange failed")
 	ErrIntegration     = errors.New("workloadidentity: integration API failed")
+	ErrSkillEnv        = errors.New("workloadidentity: skill environment API error")
 	ErrInternal        = errors.New("workloadidentity: internal error")
 	// ErrClosed is returned (as is, not as an *Error) by calls on a closed or nil Client.
 	ErrClosed = errors.New("workloadidentity: client is closed")
@@ -85,6 +89,8 @@ func sentinelOf(s Status) error {
 		return ErrTokenExchange
 	case StatusIntegration:
 		return ErrIntegration
+	case StatusSkillEnv:
+		return ErrSkillEnv
 	case StatusInternal:
 		return ErrInternal
 	}

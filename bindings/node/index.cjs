@@ -5,12 +5,17 @@
 const { Client, version } = require('./lib/client.cjs');
 const errors = require('./lib/errors.cjs');
 const { runAsUser, currentUserToken } = require('./lib/user_context.cjs');
+const egress = require('./lib/egress.cjs');
 
 module.exports = {
   Client,
   version,
   runAsUser,
   currentUserToken,
+  outboundProxySettings: egress.outboundProxySettings,
+  outboundDispatcher: egress.outboundDispatcher,
+  maskUrl: egress.maskUrl,
+  loadSkillEnv: egress.loadSkillEnv,
   Status: errors.Status,
   WorkloadIdentityError: errors.WorkloadIdentityError,
   InvalidArgumentError: errors.InvalidArgumentError,
@@ -18,5 +23,6 @@ module.exports = {
   TokenRetrievalError: errors.TokenRetrievalError,
   TokenExchangeError: errors.TokenExchangeError,
   IntegrationError: errors.IntegrationError,
+  SkillEnvAPIError: errors.SkillEnvAPIError,
   InternalError: errors.InternalError,
 };

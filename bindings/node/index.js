@@ -7,6 +7,10 @@ export const {
   version,
   runAsUser,
   currentUserToken,
+  outboundProxySettings,
+  outboundDispatcher,
+  maskUrl,
+  loadSkillEnv,
   Status,
   WorkloadIdentityError,
   InvalidArgumentError,
@@ -14,6 +18,7 @@ export const {
   TokenRetrievalError,
   TokenExchangeError,
   IntegrationError,
+  SkillEnvAPIError,
   InternalError,
 } = binding;
 

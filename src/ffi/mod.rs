@@ -7,9 +7,11 @@
 
 mod boundary;
 pub mod client;
+pub mod egress;
 pub mod error;
 pub mod log;
 pub mod options;
+pub mod skill_env;
 pub mod stats;
 pub mod strings;
 

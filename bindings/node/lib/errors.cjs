@@ -11,6 +11,7 @@ const Status = Object.freeze({
   TOKEN_RETRIEVAL: 3,
   TOKEN_EXCHANGE: 4,
   INTEGRATION: 5,
+  SKILL_ENV: 8,
   INTERNAL: 99,
 });
 
@@ -55,6 +56,27 @@ TokenExchangeError.defaultStatus = Status.TOKEN_EXCHANGE;
 class IntegrationError extends WorkloadIdentityError {}
 IntegrationError.defaultStatus = Status.INTEGRATION;
 
+/**
+ * The skill environment endpoint answered with an API error code
+ * (`BaseResp.StatusCode` not 0). `payload` is its answer, parsed.
+ */
+class SkillEnvAPIError extends WorkloadIdentityError {
+  constructor(message, detail) {
+    super(message, detail);
+    const marker = 'GetSkillEnvs error: ';
+    const at = message.indexOf(marker);
+    let payload = null;
+    try {
+      payload = at < 0 ? null : JSON.parse(message.slice(at + marker.length));
+    } catch {
+      payload = null;
+    }
+    /** The endpoint's answer (an object), or null if it could not be read back. */
+    this.payload = payload;
+  }
+}
+SkillEnvAPIError.defaultStatus = Status.SKILL_ENV;
+
 /** A bug in the library (a panic caught at its boundary). */
 class InternalError extends WorkloadIdentityError {}
 InternalError.defaultStatus = Status.INTERNAL;
@@ -65,6 +87,7 @@ const classByStatus = new Map([
   [Status.TOKEN_RETRIEVAL, TokenRetrievalError],
   [Status.TOKEN_EXCHANGE, TokenExchangeError],
   [Status.INTEGRATION, IntegrationError],
+  [Status.SKILL_ENV, SkillEnvAPIError],
   [Status.INTERNAL, InternalError],
 ]);
 
@@ -82,6 +105,7 @@ module.exports = {
   TokenRetrievalError,
   TokenExchangeError,
   IntegrationError,
+  SkillEnvAPIError,
   InternalError,
   errorForStatus,
 };

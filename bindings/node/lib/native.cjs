@@ -1,15 +1,15 @@
 'use strict';
-// Everything that touches koffi: finding and loading the shared library, the C
-// declarations, and turning out-parameters (raw pointers, BigInt in koffi 3)
-// into JS values. Returned strings go back through wi_free_string (never
-// libc free: another allocator) and errors through wi_error_free, in a
-// `finally` so that no path leaks them.
+// The C declarations over the library locate.cjs chose, and turning
+// out-parameters (raw pointers, BigInt in koffi 3) into JS values. Returned
+// strings go back through wi_free_string (never libc free: another
+// allocator) and errors through wi_error_free, in a `finally` so that no
+// path leaks them.
 
 const path = require('node:path');
-const koffi = require('koffi');
 
 const { CallQueue } = require('./call_queue.cjs');
-const { ConfigurationError, InternalError, errorForStatus } = require('./errors.cjs');
+const { InternalError, errorForStatus } = require('./errors.cjs');
+const { koffi, locateLibrary, missingFunction } = require('./locate.cjs');
 
 // Native code runs on koffi's own stack, not the thread's: 128 KiB by default
 // for async calls. The library needs less than 64 KiB today (measured for
@@ -96,6 +96,9 @@ const FUNCTIONS = {
   wi_error_oauth_code: [string, [errorPointer]],
   wi_error_retryable: ['bool', [errorPointer]],
   wi_error_free: ['void', [errorPointer]],
+  wi_get_outbound_proxy: [status, [outString, outString, outError]],
+  wi_load_skill_env: [status, ['const char **', 'size_t', string, 'bool', 'uint32_t', outString, outError]],
+  wi_mask_url: ['void *', [string]],
 };
 
 // The functions that return a string, by their parameters before the two
@@ -121,65 +124,37 @@ const syncLease = new Uint32Array(syncOut, 16, 1);
 // wi_get_access_token_lease's lease out-parameter for async calls.
 const outLease = koffi.out(koffi.pointer('uint32_t'));
 
-const LIBRARY_FILE = {
-  darwin: 'libworkload_identity.dylib',
-  win32: 'workload_identity.dll',
-}[process.platform] ?? 'libworkload_identity.so';
-
-/** `explicit`, else $WI_LIBRARY_PATH, else the workspace's release build. */
-function resolveLibraryPath(explicit) {
-  const chosen =
-    explicit ||
-    process.env.WI_LIBRARY_PATH ||
-    path.join(__dirname, '..', '..', '..', 'target', 'release', LIBRARY_FILE);
-  return path.resolve(chosen);
-}
-
 /**
  * One loaded copy of the library. Immutable after construction; its methods
  * may be used by any number of clients.
  */
 class NativeLibrary {
-  constructor(libraryPath) {
-    let lib;
-    try {
-      lib = koffi.load(libraryPath);
-    } catch (cause) {
-      throw new ConfigurationError(
-        `cannot load the workload-identity library at ${libraryPath} ` +
-          `(set WI_LIBRARY_PATH or the libraryPath option): ${cause.message}`,
-      );
-    }
-    this.path = libraryPath;
+  /** `located`: what locateLibrary returned. */
+  constructor(located) {
+    const { lib } = located;
+    this.path = located.path;
     this.fn = {};
     this.syncFn = {};
     this.asyncFn = {};
-    try {
-      for (const [name, [result, parameters]] of Object.entries(FUNCTIONS)) {
-        this.fn[name] = lib.func(name, result, parameters);
+    // A function the library lacks is named, with both versions (locate.cjs).
+    const declare = (name, result, parameters) => {
+      try {
+        return lib.func(name, result, parameters);
+      } catch (cause) {
+        if (!/Cannot find function/.test(cause.message)) throw cause;
+        lib.unload();
+        throw missingFunction(located, name);
       }
-      for (const [name, inputs] of Object.entries(STRING_FUNCTIONS)) {
-        this.syncFn[name] = lib.func(name, status, [...inputs, 'void *', 'void *']);
-        this.asyncFn[name] = lib.func(name, status, [...inputs, outString, outError]);
-      }
-      this.leaseFn = lib.func('wi_get_access_token_lease', status, [
-        clientPointer,
-        'void *',
-        'void *',
-        'void *',
-      ]);
-      this.leaseAsyncFn = lib.func('wi_get_access_token_lease', status, [
-        clientPointer,
-        outString,
-        outLease,
-        outError,
-      ]);
-    } catch (cause) {
-      lib.unload();
-      throw new ConfigurationError(
-        `the library at ${libraryPath} lacks part of the C API this binding needs: ${cause.message}`,
-      );
+    };
+    for (const [name, [result, parameters]] of Object.entries(FUNCTIONS)) {
+      this.fn[name] = declare(name, result, parameters);
     }
+    for (const [name, inputs] of Object.entries(STRING_FUNCTIONS)) {
+      this.syncFn[name] = declare(name, status, [...inputs, 'void *', 'void *']);
+      this.asyncFn[name] = declare(name, status, [...inputs, outString, outError]);
+    }
+    this.leaseFn = declare('wi_get_access_token_lease', status, [clientPointer, 'void *', 'void *', 'void *']);
+    this.leaseAsyncFn = declare('wi_get_access_token_lease', status, [clientPointer, outString, outLease, outError]);
   }
 
   /** The library's version string. */
@@ -349,15 +324,19 @@ function inputsOf(input) {
 
 const libraries = new Map();
 
-/** The library at `explicitPath` (see resolveLibraryPath), loaded once per path. */
+/**
+ * The library for `explicitPath` (the libraryPath option, or undefined), as
+ * locate.cjs chooses it; loaded once per explicit path, and once for the search.
+ */
 function loadLibrary(explicitPath) {
-  const libraryPath = resolveLibraryPath(explicitPath);
-  let library = libraries.get(libraryPath);
+  const explicit = explicitPath || process.env.WI_LIBRARY_PATH;
+  const key = explicit ? path.resolve(explicit) : '';
+  let library = libraries.get(key);
   if (!library) {
-    library = new NativeLibrary(libraryPath);
-    libraries.set(libraryPath, library);
+    library = new NativeLibrary(locateLibrary(explicitPath));
+    libraries.set(key, library);
   }
   return library;
 }
 
-module.exports = { loadLibrary, resolveLibraryPath };
+module.exports = { loadLibrary };

@@ -145,13 +145,3 @@ def test_stats_count_hits_misses_and_requests():
 def test_the_package_version_is_the_library_version():
     assert workload_identity.__version__ == _native.library().wi_version().decode()
 
-
-def test_the_library_is_found_without_wi_library_path(monkeypatch):
-    monkeypatch.delenv(_native.LIBRARY_PATH_ENV, raising=False)
-    found = _native.find_library()
-    assert found.endswith((f"target/release/{_native.LIBRARY_FILE}", f"workload_identity/{_native.LIBRARY_FILE}"))
-
-
-def test_wi_library_path_is_used_as_given(monkeypatch):
-    monkeypatch.setenv(_native.LIBRARY_PATH_ENV, "/nonexistent/libworkload_identity.so")
-    assert _native.find_library() == "/nonexistent/libworkload_identity.so"

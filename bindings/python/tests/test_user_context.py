@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from workload_identity import (
+    AsyncClient,
     Client,
     InvalidArgumentError,
     TokenExchangeError,
@@ -255,3 +256,37 @@ def test_a_refused_user_token_says_so_and_is_not_cached(devserver, client):
         assert error.oauth_code == "invalid_grant"
         assert error.retryable is False
         assert devserver.count("/oauth/exchange") == before + 1, "asked again: not cached"
+
+
+def test_the_async_client_acts_for_the_user_of_the_scope(devserver, users):
+    owners = Owners(devserver)
+
+    async def main():
+        async with AsyncClient() as client:
+            own = await client.get_access_token()
+
+            @requires_access_token(client, audience="https://orders.example")
+            async def call_downstream(*, access_token):
+                await asyncio.sleep(0)
+                return access_token
+
+            async def request(name):
+                if name is None:
+                    return name, [await client.get_access_token(), await call_downstream()]
+                with as_user(users[name]):
+                    tokens = [await client.get_access_token(), await client.get_access_token()]
+                    targeted = await call_downstream()
+                assert owners.of(targeted) == name
+                return name, tokens
+
+            names = [None, *users]
+            results = await asyncio.gather(*(request(names[n % len(names)]) for n in range(REQUESTS)))
+            return own, results
+
+    own, results = asyncio.run(main())
+    for name, tokens in results:
+        if name is None:
+            assert tokens == [own, own]
+        else:
+            assert len(set(tokens)) == 1
+            assert owners.of(tokens[0]) == name

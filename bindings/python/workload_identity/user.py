@@ -84,10 +84,10 @@ def requires_access_token(
 
     Inside an `as_user` scope the token is delegated for that user (with
     `audience` and `scope`, when given); outside, it is the workload's own
-    (`audience` and `scope` do not apply to it). An ``async`` function awaits
-    the token without blocking the event loop: from an asynchronous client's
-    coroutine methods when `client` has them, else from the client's call on
-    a worker thread.
+    (`audience` and `scope` do not apply to it). `client` is a `Client` or an
+    `AsyncClient`. An ``async`` function awaits the token without blocking
+    the event loop: through an `AsyncClient`'s coroutines, or a `Client`'s
+    call on the loop's executor.
     """
 
     def token_now() -> str:

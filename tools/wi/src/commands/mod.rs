@@ -10,6 +10,8 @@ pub mod env;
 pub mod exchange;
 pub mod help;
 pub mod integration;
+pub mod proxy;
+pub mod skill_env;
 pub mod token;
 pub mod version;
 
@@ -25,6 +27,8 @@ pub enum Command {
     Delegate(delegate::Delegate),
     Integration(integration::Integration),
     Env(env::Env),
+    Proxy(proxy::Proxy),
+    SkillEnv(skill_env::SkillEnv),
     Devserver(devserver::Devserver),
     Completion(completion::Completion),
     Version(version::Version),
@@ -40,6 +44,8 @@ impl Command {
             Command::Delegate(command) => command.run(),
             Command::Integration(command) => command.run(),
             Command::Env(command) => command.run(),
+            Command::Proxy(command) => command.run(),
+            Command::SkillEnv(command) => command.run(),
             Command::Devserver(command) => command.run(),
             Command::Completion(command) => command.run(),
             Command::Version(command) => command.run(),

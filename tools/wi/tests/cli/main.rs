@@ -4,10 +4,12 @@
 
 mod completion;
 mod delegate;
+mod egress;
 mod env;
 mod exchange;
 mod exit_codes;
 mod help;
 mod outbound;
+mod readme;
 mod support;
 mod token;
