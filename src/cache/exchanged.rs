@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwapOption;
 use ring::rand::{SecureRandom, SystemRandom};
 use siphasher::sip128::{Hasher128, SipHasher24};
+use zeroize::Zeroize;
 
 use super::lru::Lru;
 use super::TokenCache;
@@ -180,6 +181,8 @@ impl ExchangeCache {
             }
         }
         hasher.write(&buffer[..used]);
+        // The buffer held the parameters (tokens): wiped before the stack frame goes.
+        buffer.zeroize();
         let hash = hasher.finish128();
         Some(ExchangeKey {
             low: hash.h1,
