@@ -41,7 +41,10 @@ pub struct ExchangedToken {
 /// Methods: [`Client::access_token`], [`Client::access_token_with_expiry`],
 /// [`Client::peek_access_token`], [`Client::exchange_token`],
 /// [`Client::integration_credential`], [`Client::project_env_vars`],
-/// [`Client::invalidate_token`], [`Client::force_refresh`], [`Client::stats`].
+/// [`Client::invalidate_token`], [`Client::force_refresh`], [`Client::stats`];
+/// the authorization server's other endpoints: [`Client::server_metadata`],
+/// [`Client::introspect_token`], [`Client::token_is_active`],
+/// [`Client::revoke_token`], [`Client::register_client`].
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -217,7 +220,8 @@ impl Client {
             ));
         }
         let session = self.session();
-        let endpoint = session.exchange_endpoint()?;
+        let deadline = session.deadline();
+        let endpoint = session.exchange_endpoint(deadline)?;
         let credentials = session.auth.credentials(Purpose::OAuth, &endpoint)?;
         let body = token_request_body(
             &credentials.pairs(),
@@ -230,7 +234,7 @@ impl Client {
                 &endpoint,
                 &body,
                 credentials.authorization(),
-                session.deadline(),
+                deadline,
             )?
             .value;
         Ok(ExchangedToken {
@@ -240,6 +244,51 @@ impl Client {
             expires_in: response.expires_in,
             scope: response.scope,
         })
+    }
+
+    /// The authorization server's metadata (RFC 8414), as the server sent it:
+    /// fetched from the `issuer` at first need, once per identity. A
+    /// configuration error without `issuer`; an
+    /// [`crate::ErrorKind::OAuthOperation`] error when the document cannot be
+    /// fetched, is not a JSON object, names another issuer or no token endpoint.
+    pub fn server_metadata(&self) -> Result<String, Error> {
+        crate::oauth::server_metadata(self.session())
+    }
+
+    /// The introspection answer (RFC 7662) about `token`, as the server sent
+    /// it; an answer without a boolean `active` is an error. With
+    /// `introspection_cache_s` set, a positive answer may come from the cache.
+    pub fn introspect_token(
+        &self,
+        token: &str,
+        token_type_hint: Option<&str>,
+    ) -> Result<String, Error> {
+        crate::oauth::introspect_token(self.session(), token, token_type_hint)
+    }
+
+    /// Whether `token` is active: `Ok(true)` only when introspection answers
+    /// `"active": true` and, with `required_scope`, the token's scopes hold
+    /// every space-separated scope of it. Any failure is an error: a caller
+    /// treating errors as "no" is fail-safe (the C ABI returns false).
+    pub fn token_is_active(
+        &self,
+        token: &str,
+        required_scope: Option<&str>,
+    ) -> Result<bool, Error> {
+        crate::oauth::token_is_active(self.session(), token, required_scope)
+    }
+
+    /// Revokes `token` (RFC 7009), and drops it from this process's caches of
+    /// the identity and from the file store, whatever the server answers.
+    pub fn revoke_token(&self, token: &str, token_type_hint: Option<&str>) -> Result<(), Error> {
+        crate::oauth::revoke_token(self.session(), token, token_type_hint)
+    }
+
+    /// Registers a client (RFC 7591) from `metadata_json`, which must be a JSON
+    /// object (else an invalid-argument error, before any request); returns
+    /// the server's answer, with `client_id` and, when issued, `client_secret`.
+    pub fn register_client(&self, metadata_json: &str) -> Result<SecretString, Error> {
+        crate::oauth::register_client(self.session(), metadata_json)
     }
 
     /// The credential of integration `name`, from the outbound-auth API.

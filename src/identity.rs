@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 use crate::cache::TokenCache;
 use crate::config::{Config, TokenStore};
 use crate::error::Error;
+use crate::oauth::OAuthState;
 use crate::retry::RetryBudget;
 use crate::secret::SecretString;
 use crate::store::{FileStore, StoreEntry};
@@ -110,6 +111,8 @@ pub(crate) struct Identity {
     refresh_token: ArcSwapOption<SecretString>,
     /// The identity's entry in the file token store (`token_store=file:<DIR>`).
     pub(crate) store: Option<StoreEntry>,
+    /// Discovered metadata and positive introspection answers.
+    pub(crate) oauth: OAuthState,
 }
 
 impl Identity {
@@ -121,6 +124,7 @@ impl Identity {
             retry_budget: RetryBudget::new(now),
             refresh_token: ArcSwapOption::new(config.refresh_token.clone().map(Arc::new)),
             store,
+            oauth: OAuthState::default(),
         }
     }
 
@@ -137,6 +141,19 @@ impl Identity {
     /// Drops `refused` if it is still the current refresh token.
     pub(crate) fn drop_refresh_token(&self, refused: &Arc<SecretString>) {
         self.refresh_token.compare_and_swap(refused, None);
+    }
+
+    /// Drops `token` from every in-memory cache of this identity (revocation):
+    /// the access token, the refresh token, positive introspection answers.
+    /// A new cache of tokens adds its line here.
+    pub(crate) fn forget_token(&self, token: &str) {
+        self.cache.invalidate(token);
+        if let Some(current) = self.refresh_token() {
+            if current.expose() == token {
+                self.drop_refresh_token(&current);
+            }
+        }
+        self.oauth.forget_token(token);
     }
 }
 
@@ -187,6 +204,7 @@ pub(crate) fn hold_all_for_fork() {
     for identity in identities.values() {
         identity.cache.hold_for_fork();
         identity.retry_budget.hold_for_fork();
+        identity.oauth.hold_for_fork();
     }
     std::mem::forget(identities);
 }
@@ -201,6 +219,7 @@ pub(crate) unsafe fn release_all_after_fork() {
     for identity in (*registry.data_ptr()).values() {
         identity.cache.release_after_fork();
         identity.retry_budget.release_after_fork();
+        identity.oauth.release_after_fork();
     }
     registry.force_unlock();
 }

@@ -31,6 +31,7 @@ mod identity;
 mod jwt;
 mod lane;
 mod log;
+mod oauth;
 mod protocol;
 mod retry;
 mod secret;

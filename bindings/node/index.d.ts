@@ -85,6 +85,9 @@ export interface ClientOptions {
   /** initial access token of RFC 7591, sent as Bearer (env WI_REGISTRATION_TOKEN; default none). */
   registrationToken?: string;
   registration_token?: string;
+  /** reuse a positive introspection answer ("active": true) for this long, never past the token's exp; at most 10000 tokens; 0 asks the server every time (env WI_INTROSPECTION_CACHE_S; default 0). */
+  introspectionCacheS?: number | string;
+  introspection_cache_s?: number | string;
   /** memory, or file:<DIR>: tokens shared by the processes of a host (0700 directory, 0600 files) (env WI_TOKEN_STORE; default memory). */
   tokenStore?: string;
   token_store?: string;

@@ -18,7 +18,7 @@ pub use builder::ConfigBuilder;
 pub use options::{OptionKey, OptionKind, OptionSpec};
 pub use value::{ClientAuth, Flow, TokenStore};
 
-pub(crate) use url::{display_url, quote_input};
+pub(crate) use url::{check_endpoint, display_url, quote_input};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
@@ -52,14 +52,15 @@ pub struct Config {
     pub(crate) private_key_path: Option<PathBuf>,
     pub(crate) private_key_id: Option<String>,
     pub(crate) issuer: Option<String>,
-    #[allow(dead_code)] // read by the OAuth operations and the exchange cache, next
     pub(crate) introspection_endpoint: Option<String>,
-    #[allow(dead_code)] // read by the OAuth operations and the exchange cache, next
     pub(crate) revocation_endpoint: Option<String>,
-    #[allow(dead_code)] // read by the OAuth operations and the exchange cache, next
     pub(crate) registration_endpoint: Option<String>,
-    #[allow(dead_code)] // read by the OAuth operations and the exchange cache, next
     pub(crate) registration_token: Option<SecretString>,
+    /// How long a positive introspection answer is reused (zero: never).
+    pub(crate) introspection_cache: Duration,
+    /// Plain http to hosts that are not loopback is allowed (endpoints found
+    /// by discovery follow the same rule as configured ones).
+    pub(crate) allow_insecure_http: bool,
     /// `header.<Name>` settings.
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) token_store: TokenStore,
@@ -194,14 +195,8 @@ impl Config {
             let Some(url) = settings.text(key)? else {
                 return Ok(None);
             };
-            let facts = url::parse_url(&url).map_err(Error::configuration)?;
-            if facts.plain_http && !facts.loopback && !allow_insecure_http {
-                return Err(Error::configuration(format!(
-                    "{} uses plain http to a host that is not loopback; use https, or set \
-                     allow_insecure_http=true to send credentials in clear text",
-                    key.name()
-                )));
-            }
+            url::check_endpoint(key.name(), &url, allow_insecure_http)
+                .map_err(Error::configuration)?;
             Ok(Some(url))
         };
         let read_timeout = settings.duration(OptionKey::TimeoutMs, Duration::from_secs(30))?;
@@ -254,6 +249,9 @@ impl Config {
             revocation_endpoint: endpoint(OptionKey::RevocationEndpoint)?,
             registration_endpoint: endpoint(OptionKey::RegistrationEndpoint)?,
             registration_token: settings.secret(OptionKey::RegistrationToken)?,
+            introspection_cache: settings
+                .duration(OptionKey::IntrospectionCacheS, Duration::ZERO)?,
+            allow_insecure_http,
             headers: builder.headers.clone(),
             token_store,
             exchange_cache_size: settings.count(OptionKey::ExchangeCacheSize, 1024)? as usize,

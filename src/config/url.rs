@@ -34,6 +34,24 @@ pub(crate) fn parse_url(value: &str) -> Result<UrlFacts, String> {
     })
 }
 
+/// The rule for every endpoint, configured or found by discovery: an `http(s)`
+/// URL, and plain http only to a loopback host unless `allow_insecure_http`.
+/// `name` (an option key or a metadata member) is what the message names.
+pub(crate) fn check_endpoint(
+    name: &str,
+    url: &str,
+    allow_insecure_http: bool,
+) -> Result<(), String> {
+    let facts = parse_url(url).map_err(|why| format!("{name}: {why}"))?;
+    if facts.plain_http && !facts.loopback && !allow_insecure_http {
+        return Err(format!(
+            "{name} uses plain http to a host that is not loopback; use https, or set \
+             allow_insecure_http=true to send credentials in clear text"
+        ));
+    }
+    Ok(())
+}
+
 /// `localhost` or a loopback IP literal (brackets allowed).
 pub(crate) fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');

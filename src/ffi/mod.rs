@@ -9,6 +9,7 @@ mod boundary;
 pub mod client;
 pub mod error;
 pub mod log;
+pub mod oauth;
 pub mod options;
 pub mod stats;
 pub mod strings;

@@ -25,7 +25,7 @@ mod shared;
 mod tests;
 
 pub(crate) use file::{FileStore, StoreEntry};
-pub(crate) use shared::{forget_access_token, StoredSource};
+pub(crate) use shared::{forget_access_token, forget_revoked_token, StoredSource};
 
 use crate::secret::SecretString;
 

@@ -134,6 +134,44 @@ pub(crate) fn forget_access_token(session: &Session, entry: &StoreEntry, rejecte
     }
 }
 
+/// Drops a revoked `token` from the entry, wherever it is (access, refresh or
+/// exchanged token), so that no process of the host serves it again; an entry
+/// left with no token is removed.
+pub(crate) fn forget_revoked_token(session: &Session, entry: &StoreEntry, token: &str) {
+    let wait = Instant::now() + Duration::from_secs(1).min(session.config.deadline);
+    let Ok(_lock) = entry.lock(wait).map_err(|error| warn("lock", &error)) else {
+        return;
+    };
+    let Ok(Some(mut stored)) = entry.read().map_err(|error| warn("read", &error)) else {
+        return;
+    };
+    let before = stored.clone();
+    let is_token = |stored: &StoredToken| stored.token.expose() == token;
+    if stored.access_token.as_ref().is_some_and(is_token) {
+        stored.access_token = None;
+    }
+    if stored
+        .refresh_token
+        .as_ref()
+        .is_some_and(|refresh| refresh.expose() == token)
+    {
+        stored.refresh_token = None;
+    }
+    stored
+        .exchanged
+        .retain(|exchanged| !is_token(&exchanged.token));
+    let result = if stored == StoredTokens::default() {
+        entry.remove()
+    } else if stored != before {
+        entry.write(&stored)
+    } else {
+        Ok(())
+    };
+    if let Err(error) = result {
+        warn("update", &error);
+    }
+}
+
 /// Logs a store failure (the token is served from memory all the same).
 fn warn(what: &str, error: &Error) {
     log(Level::Warn, || {

@@ -1,0 +1,233 @@
+//! Positive introspection answers, reused for a short while (option
+//! `introspection_cache_s`, off by default) so that a service checking every
+//! request does not introspect every request.
+//!
+//! Only `"active": true` answers are kept, each until the earlier of its
+//! fetch time plus the reuse period and the token's `exp` (wall clock), and
+//! at most [`CAPACITY`] of them: a full cache first drops the dead entries,
+//! then the oldest. Entries are keyed by an HMAC of the token under a key
+//! drawn at random for this cache, so the cache holds no token. Revoking a
+//! token through the library drops its entry.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+use ring::hmac;
+
+use crate::protocol::Introspection;
+
+/// Most answers kept at once.
+pub(super) const CAPACITY: usize = 10_000;
+
+type TokenKey = [u8; 32];
+
+/// The cache of one identity. Thread-safe; the lock is held for a map
+/// operation, never across I/O.
+pub(super) struct IntrospectionCache {
+    key: hmac::Key,
+    entries: Mutex<HashMap<TokenKey, Entry>>,
+}
+
+impl std::fmt::Debug for IntrospectionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntrospectionCache")
+            .field("entries", &self.entries.lock().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for IntrospectionCache {
+    fn default() -> Self {
+        let rng = ring::rand::SystemRandom::new();
+        IntrospectionCache {
+            key: hmac::Key::generate(hmac::HMAC_SHA256, &rng)
+                .expect("the system's random source works"),
+            entries: Mutex::default(),
+        }
+    }
+}
+
+struct Entry {
+    answer: Arc<Introspection>,
+    fetched_at: Instant,
+    /// Reused until then (the reuse period of the client that fetched it)...
+    until: Instant,
+    /// ...and never at or past the token's `exp` (Unix seconds).
+    exp: Option<i64>,
+}
+
+impl Entry {
+    fn live(&self, now: Instant, wall: SystemTime) -> bool {
+        now < self.until && self.exp.map_or(true, |exp| unix_seconds(wall) < exp)
+    }
+}
+
+fn unix_seconds(wall: SystemTime) -> i64 {
+    wall.duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+impl IntrospectionCache {
+    fn key_of(&self, token: &str) -> TokenKey {
+        let tag = hmac::sign(&self.key, token.as_bytes());
+        let mut key = [0; 32];
+        key.copy_from_slice(tag.as_ref());
+        key
+    }
+
+    /// A live positive answer for `token`, fetched less than `reuse` ago.
+    pub(super) fn get(
+        &self,
+        token: &str,
+        reuse: Duration,
+        now: Instant,
+        wall: SystemTime,
+    ) -> Option<Arc<Introspection>> {
+        let key = self.key_of(token);
+        let entries = self.entries.lock();
+        let entry = entries.get(&key)?;
+        // A client with a shorter reuse period than the one that fetched the
+        // answer reuses it for its own period only.
+        (entry.live(now, wall) && now < entry.fetched_at + reuse).then(|| entry.answer.clone())
+    }
+
+    /// Keeps `answer` for `token` (fetched at `now`) for `reuse`, if it is
+    /// positive and the token has not expired.
+    pub(super) fn put(
+        &self,
+        token: &str,
+        answer: &Arc<Introspection>,
+        reuse: Duration,
+        now: Instant,
+        wall: SystemTime,
+    ) {
+        let entry = Entry {
+            answer: answer.clone(),
+            fetched_at: now,
+            until: now + reuse,
+            exp: answer.exp,
+        };
+        if !answer.active || !entry.live(now, wall) {
+            return;
+        }
+        let key = self.key_of(token);
+        let mut entries = self.entries.lock();
+        if entries.len() >= CAPACITY && !entries.contains_key(&key) {
+            entries.retain(|_, entry| entry.live(now, wall));
+            if entries.len() >= CAPACITY {
+                if let Some(oldest) = entries
+                    .iter()
+                    .min_by_key(|(_, entry)| entry.fetched_at)
+                    .map(|(key, _)| *key)
+                {
+                    entries.remove(&oldest);
+                }
+            }
+        }
+        entries.insert(key, entry);
+    }
+
+    /// Drops the answer for `token`, if any.
+    pub(super) fn remove(&self, token: &str) {
+        let key = self.key_of(token);
+        self.entries.lock().remove(&key);
+    }
+
+    pub(super) fn hold_for_fork(&self) {
+        std::mem::forget(self.entries.lock());
+    }
+
+    /// # Safety
+    /// Only after `hold_for_fork`, once.
+    pub(super) unsafe fn release_after_fork(&self) {
+        self.entries.force_unlock();
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.lock().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(active: bool, exp: Option<i64>) -> Arc<Introspection> {
+        Arc::new(Introspection {
+            document: format!("{{\"active\":{active}}}"),
+            active,
+            scope: None,
+            exp,
+        })
+    }
+
+    #[test]
+    fn keeps_positive_answers_for_the_reuse_period_and_never_past_exp() {
+        let cache = IntrospectionCache::default();
+        let reuse = Duration::from_secs(10);
+        let now = Instant::now();
+        let wall = SystemTime::now();
+        let in_an_hour = unix_seconds(wall) + 3600;
+        cache.put("a", &answer(true, Some(in_an_hour)), reuse, now, wall);
+        cache.put("b", &answer(false, None), reuse, now, wall);
+        cache.put(
+            "c",
+            &answer(true, Some(unix_seconds(wall) - 1)),
+            reuse,
+            now,
+            wall,
+        );
+        cache.put(
+            "d",
+            &answer(true, Some(unix_seconds(wall) + 5)),
+            reuse,
+            now,
+            wall,
+        );
+        assert!(cache.get("a", reuse, now, wall).is_some());
+        assert!(cache.get("b", reuse, now, wall).is_none(), "negative");
+        assert!(cache.get("c", reuse, now, wall).is_none(), "expired");
+        let later = now + Duration::from_secs(6);
+        let later_wall = wall + Duration::from_secs(6);
+        assert!(cache.get("a", reuse, later, later_wall).is_some());
+        assert!(
+            cache.get("d", reuse, later, later_wall).is_none(),
+            "past exp"
+        );
+        let after = now + reuse;
+        assert!(cache.get("a", reuse, after, wall).is_none(), "past reuse");
+        cache.put("e", &answer(true, None), reuse, now, wall);
+        cache.remove("e");
+        assert!(cache.get("e", reuse, now, wall).is_none(), "removed");
+    }
+
+    #[test]
+    fn is_bounded() {
+        let cache = IntrospectionCache::default();
+        let now = Instant::now();
+        let wall = SystemTime::now();
+        let positive = answer(true, None);
+        for index in 0..CAPACITY + 50 {
+            let at = now + Duration::from_millis(index as u64);
+            cache.put(
+                &format!("token-{index}"),
+                &positive,
+                Duration::from_secs(60),
+                at,
+                wall,
+            );
+        }
+        assert_eq!(cache.len(), CAPACITY);
+        let at = now + Duration::from_millis(CAPACITY as u64 + 50);
+        assert!(cache
+            .get("token-0", Duration::from_secs(60), at, wall)
+            .is_none());
+        let last = format!("token-{}", CAPACITY + 49);
+        assert!(cache
+            .get(&last, Duration::from_secs(60), at, wall)
+            .is_some());
+    }
+}
