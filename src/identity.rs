@@ -168,8 +168,9 @@ fn registry() -> &'static Registry {
 ///
 /// An identity outlives its clients while its token is valid, so that a program
 /// creating a short-lived client per call still reuses the token (as the Python
-/// SDK's process-wide cache does). Identities with no client and no valid token
-/// are dropped (their secrets and tokens wiped) whenever a client is created.
+/// SDK's process-wide cache does), and for an hour after it fetched discovery
+/// metadata. Identities with neither and no client are dropped (their secrets
+/// and tokens wiped) whenever a client is created.
 ///
 /// With `token_store=file:<DIR>` the directory is created or checked here
 /// (`WI_STATUS_STORE` when it cannot be used), and the identity's entry is
@@ -189,8 +190,11 @@ pub(crate) fn identity_for(
         )),
     };
     let mut identities = registry().lock();
-    identities
-        .retain(|_, identity| Arc::strong_count(identity) > 1 || identity.cache.has_valid_token());
+    identities.retain(|_, identity| {
+        Arc::strong_count(identity) > 1
+            || identity.cache.has_valid_token()
+            || identity.oauth.keeps_identity()
+    });
     Ok(identities
         .entry(key)
         .or_insert_with(|| Arc::new(Identity::new(config, store)))

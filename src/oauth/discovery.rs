@@ -31,6 +31,9 @@ use crate::transport::{HttpRequest, Payload};
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 /// ...up to this.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// How long fetched metadata keeps an identity alive once it has no client,
+/// so that a program creating a client per call does not fetch it every call.
+const KEEP_IDENTITY: Duration = Duration::from_secs(3600);
 
 const OAUTH_WELL_KNOWN: &str = "/.well-known/oauth-authorization-server";
 const OPENID_WELL_KNOWN: &str = "/.well-known/openid-configuration";
@@ -147,6 +150,8 @@ struct State {
     failures: u32,
     /// The last failure, and when the next fetch may start.
     failed: Option<(Error, Instant)>,
+    /// When the metadata was fetched (real time: only for keeping the identity).
+    fetched_at: Option<Instant>,
 }
 
 impl Discovery {
@@ -201,6 +206,7 @@ impl Discovery {
         match &result {
             Ok(metadata) => {
                 self.metadata.store(Some(metadata.clone()));
+                state.fetched_at = Some(Instant::now());
                 state.failures = 0;
                 state.failed = None;
             }
@@ -224,6 +230,14 @@ impl Discovery {
             Err(error) => log(Level::Warn, || format!("discovery: {error}")),
         }
         result
+    }
+
+    /// True for an hour after the metadata was fetched (see [`KEEP_IDENTITY`]).
+    pub(super) fn keeps_identity(&self) -> bool {
+        self.state
+            .lock()
+            .fetched_at
+            .is_some_and(|at| at.elapsed() < KEEP_IDENTITY)
     }
 
     pub(super) fn hold_for_fork(&self) {

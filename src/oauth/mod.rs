@@ -35,6 +35,12 @@ impl OAuthState {
         self.introspection_cache.remove(token);
     }
 
+    /// True while the identity should outlive its clients for these
+    /// operations: for an hour after its metadata was fetched.
+    pub(crate) fn keeps_identity(&self) -> bool {
+        self.discovery.keeps_identity()
+    }
+
     /// Takes the locks and keeps them until [`OAuthState::release_after_fork`].
     pub(crate) fn hold_for_fork(&self) {
         self.discovery.hold_for_fork();
