@@ -89,60 +89,31 @@ fn every_failure_is_an_error_never_active() {
     let server = server();
     let token = server.issue_access_token("dev-client", Some("read"));
     let fast = [("max_retries", "0"), ("timeout_ms", "300")];
-    let cases: Vec<(&str, Box<dyn Fn()>)> = vec![
-        (
-            "500",
-            Box::new(|| server.push_fault(status_fault(INTROSPECT, 500, "{}", 1))),
-        ),
+    let cases = [
+        ("500", status_fault(INTROSPECT, 500, "{}", 1)),
         (
             "timeout",
-            Box::new(|| {
-                server.push_fault(Fault {
-                    delay_ms: 1_000,
-                    ..Fault::new(INTROSPECT, FaultKind::DelayOnly)
-                })
-            }),
+            Fault {
+                delay_ms: 1_000,
+                ..Fault::new(INTROSPECT, FaultKind::DelayOnly)
+            },
         ),
-        (
-            "not JSON",
-            Box::new(|| server.push_fault(Fault::new(INTROSPECT, FaultKind::MalformedJson))),
-        ),
-        (
-            "active a string",
-            Box::new(|| server.push_fault(patch(json!({"active": "true"}), &[]))),
-        ),
-        (
-            "active missing",
-            Box::new(|| server.push_fault(patch(json!({}), &["active"]))),
-        ),
-        (
-            "active null",
-            Box::new(|| server.push_fault(patch(json!({"active": null}), &[]))),
-        ),
+        ("not JSON", Fault::new(INTROSPECT, FaultKind::MalformedJson)),
+        ("active a string", patch(json!({"active": "true"}), &[])),
+        ("active missing", patch(json!({}), &["active"])),
+        ("active null", patch(json!({"active": null}), &[])),
         (
             "huge",
-            Box::new(|| {
-                server.push_fault(Fault::new(
-                    INTROSPECT,
-                    FaultKind::HugeBody { bytes: 2_000_000 },
-                ))
-            }),
+            Fault::new(INTROSPECT, FaultKind::HugeBody { bytes: 2_000_000 }),
         ),
         (
             "401",
-            Box::new(|| {
-                server.push_fault(status_fault(
-                    INTROSPECT,
-                    401,
-                    r#"{"error":"invalid_client"}"#,
-                    1,
-                ))
-            }),
+            status_fault(INTROSPECT, 401, r#"{"error":"invalid_client"}"#, 1),
         ),
     ];
-    for (name, inject) in cases {
+    for (name, fault) in cases {
         for call in 0..2 {
-            inject();
+            server.push_fault(fault.clone());
             let client = client(&server, &fast);
             let error = if call == 0 {
                 client.token_is_active(&token, Some("read")).unwrap_err()
