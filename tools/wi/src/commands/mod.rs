@@ -5,10 +5,14 @@
 
 pub mod completion;
 pub mod devserver;
+pub mod discover;
 pub mod env;
 pub mod exchange;
 pub mod help;
 pub mod integration;
+pub mod introspect;
+pub mod register;
+pub mod revoke;
 pub mod token;
 pub mod version;
 
@@ -23,6 +27,10 @@ pub enum Command {
     Exchange(exchange::Exchange),
     Integration(integration::Integration),
     Env(env::Env),
+    Discover(discover::Discover),
+    Introspect(introspect::Introspect),
+    Revoke(revoke::Revoke),
+    Register(register::Register),
     Devserver(devserver::Devserver),
     Completion(completion::Completion),
     Version(version::Version),
@@ -37,6 +45,10 @@ impl Command {
             Command::Exchange(command) => command.run(),
             Command::Integration(command) => command.run(),
             Command::Env(command) => command.run(),
+            Command::Discover(command) => command.run(),
+            Command::Introspect(command) => command.run(),
+            Command::Revoke(command) => command.run(),
+            Command::Register(command) => command.run(),
             Command::Devserver(command) => command.run(),
             Command::Completion(command) => command.run(),
             Command::Version(command) => command.run(),

@@ -7,6 +7,7 @@ mod env;
 mod exchange;
 mod exit_codes;
 mod help;
+mod oauth;
 mod outbound;
 mod support;
 mod token;
