@@ -16,7 +16,8 @@ import (
 // identity (client id, secret, endpoints, lane) share one token cache.
 //
 // Methods: AccessToken, ExchangeToken, IntegrationCredential, ProjectEnvVars,
-// InvalidateToken, ForceRefresh, Stats, Close.
+// InvalidateToken, ForceRefresh, Stats, Close; the authorization server's
+// other endpoints: Metadata, Introspect, IsActive, Revoke, RegisterClient.
 type Client struct {
 	handle  *handle
 	cleanup runtime.Cleanup

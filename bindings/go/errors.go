@@ -16,6 +16,8 @@ const (
 	StatusTokenRetrieval  Status = 3  // step 1 (ID token) failed
 	StatusTokenExchange   Status = 4  // step 2, or a general token exchange, failed
 	StatusIntegration     Status = 5  // the integration-credential or env-var API failed
+	StatusOAuthOperation  Status = 6  // discovery, introspection, revocation or registration failed
+	StatusStore           Status = 7  // the token store's directory cannot be created or written
 	StatusInternal        Status = 99 // a bug in the library (a caught panic)
 )
 
@@ -34,6 +36,10 @@ func (s Status) String() string {
 		return "token exchange"
 	case StatusIntegration:
 		return "integration"
+	case StatusOAuthOperation:
+		return "OAuth operation"
+	case StatusStore:
+		return "token store"
 	case StatusInternal:
 		return "internal"
 	}
@@ -47,6 +53,8 @@ var (
 	ErrTokenRetrieval  = errors.New("workloadidentity: token retrieval failed")
 	ErrTokenExchange   = errors.New("workloadidentity: token exchange failed")
 	ErrIntegration     = errors.New("workloadidentity: integration API failed")
+	ErrOAuthOperation  = errors.New("workloadidentity: OAuth operation failed")
+	ErrStore           = errors.New("workloadidentity: token store error")
 	ErrInternal        = errors.New("workloadidentity: internal error")
 	// ErrClosed is returned (as is, not as an *Error) by calls on a closed or nil Client.
 	ErrClosed = errors.New("workloadidentity: client is closed")
@@ -85,6 +93,10 @@ func sentinelOf(s Status) error {
 		return ErrTokenExchange
 	case StatusIntegration:
 		return ErrIntegration
+	case StatusOAuthOperation:
+		return ErrOAuthOperation
+	case StatusStore:
+		return ErrStore
 	case StatusInternal:
 		return ErrInternal
 	}

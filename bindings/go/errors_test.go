@@ -209,6 +209,8 @@ func TestErrorIsAndStrings(t *testing.T) {
 		wi.StatusTokenRetrieval:  wi.ErrTokenRetrieval,
 		wi.StatusTokenExchange:   wi.ErrTokenExchange,
 		wi.StatusIntegration:     wi.ErrIntegration,
+		wi.StatusOAuthOperation:  wi.ErrOAuthOperation,
+		wi.StatusStore:           wi.ErrStore,
 		wi.StatusInternal:        wi.ErrInternal,
 	}
 	for status := range sentinels {

@@ -104,6 +104,24 @@ func (s *Server) AccessTokenEndpoint() string { return s.BaseURL + "/oauth/excha
 // OutboundAuthEndpoint is the base URL of the integration and env APIs.
 func (s *Server) OutboundAuthEndpoint() string { return s.BaseURL + "/outbound" }
 
+// Issuer is the dev server's issuer for RFC 8414 discovery (its base URL).
+func (s *Server) Issuer() string { return s.BaseURL }
+
+// IssueAccessToken issues an access token for clientID with scope (may be
+// empty) without a protocol request (POST /_dev/tokens).
+func (s *Server) IssueAccessToken(tb testing.TB, clientID, scope string) string {
+	tb.Helper()
+	body := map[string]any{"kind": "access", "client_id": clientID}
+	if scope != "" {
+		body["scope"] = scope
+	}
+	var out struct {
+		Token string `json:"token"`
+	}
+	s.postFor(tb, "/_dev/tokens", body, &out)
+	return out.Token
+}
+
 // Fault queues a fault (POST /_dev/faults), e.g. {"path": "/oauth/token", "delay_ms": 1000}.
 func (s *Server) Fault(tb testing.TB, fault map[string]any) {
 	tb.Helper()
@@ -156,6 +174,12 @@ func (s *Server) get(tb testing.TB, path string, into any) {
 
 func (s *Server) post(tb testing.TB, path string, body map[string]any) {
 	tb.Helper()
+	s.postFor(tb, path, body, nil)
+}
+
+// postFor POSTs body and decodes the answer into into (nil: ignored).
+func (s *Server) postFor(tb testing.TB, path string, body map[string]any, into any) {
+	tb.Helper()
 	encoded, err := json.Marshal(body)
 	if err != nil {
 		tb.Fatalf("POST %s: %v", path, err)
@@ -164,7 +188,7 @@ func (s *Server) post(tb testing.TB, path string, body map[string]any) {
 	if err != nil {
 		tb.Fatalf("POST %s: %v", path, err)
 	}
-	decode(tb, path, response, nil)
+	decode(tb, path, response, into)
 }
 
 func decode(tb testing.TB, path string, response *http.Response, into any) {
