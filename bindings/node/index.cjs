@@ -15,5 +15,7 @@ module.exports = {
   TokenRetrievalError: errors.TokenRetrievalError,
   TokenExchangeError: errors.TokenExchangeError,
   IntegrationError: errors.IntegrationError,
+  OAuthOperationError: errors.OAuthOperationError,
+  StoreError: errors.StoreError,
   InternalError: errors.InternalError,
 };

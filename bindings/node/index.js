@@ -12,6 +12,8 @@ export const {
   TokenRetrievalError,
   TokenExchangeError,
   IntegrationError,
+  OAuthOperationError,
+  StoreError,
   InternalError,
 } = binding;
 

@@ -11,6 +11,8 @@ const Status = Object.freeze({
   TOKEN_RETRIEVAL: 3,
   TOKEN_EXCHANGE: 4,
   INTEGRATION: 5,
+  OAUTH_OPERATION: 6,
+  STORE: 7,
   INTERNAL: 99,
 });
 
@@ -55,6 +57,14 @@ TokenExchangeError.defaultStatus = Status.TOKEN_EXCHANGE;
 class IntegrationError extends WorkloadIdentityError {}
 IntegrationError.defaultStatus = Status.INTEGRATION;
 
+/** Discovery, introspection, revocation or registration failed. */
+class OAuthOperationError extends WorkloadIdentityError {}
+OAuthOperationError.defaultStatus = Status.OAUTH_OPERATION;
+
+/** The token store's directory cannot be created or written. */
+class StoreError extends WorkloadIdentityError {}
+StoreError.defaultStatus = Status.STORE;
+
 /** A bug in the library (a panic caught at its boundary). */
 class InternalError extends WorkloadIdentityError {}
 InternalError.defaultStatus = Status.INTERNAL;
@@ -65,6 +75,8 @@ const classByStatus = new Map([
   [Status.TOKEN_RETRIEVAL, TokenRetrievalError],
   [Status.TOKEN_EXCHANGE, TokenExchangeError],
   [Status.INTEGRATION, IntegrationError],
+  [Status.OAUTH_OPERATION, OAuthOperationError],
+  [Status.STORE, StoreError],
   [Status.INTERNAL, InternalError],
 ]);
 
@@ -82,6 +94,8 @@ module.exports = {
   TokenRetrievalError,
   TokenExchangeError,
   IntegrationError,
+  OAuthOperationError,
+  StoreError,
   InternalError,
   errorForStatus,
 };

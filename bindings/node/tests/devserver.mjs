@@ -68,6 +68,11 @@ export async function startDevServer(args = []) {
       const { requests } = await control('GET', 'requests');
       return clientId === undefined ? requests : requests.filter((r) => r.form?.client_id === clientId);
     },
+    /** An access token issued without a protocol request (POST /_dev/tokens). */
+    async issueAccessToken(clientId, scope) {
+      const { token } = await control('POST', 'tokens', { kind: 'access', client_id: clientId, ...(scope ? { scope } : {}) });
+      return token;
+    },
     fault: (fault) => control('POST', 'faults', fault),
     config: (config) => control('POST', 'config', config),
     reset: () => control('POST', 'reset', {}),
