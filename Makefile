@@ -57,7 +57,7 @@ test-go: build
 	  && GOGC=1 go test -count=1 ./... && go test -count=1 -tags wi_static ./...
 
 test-node: build
-	cd bindings/node && { [ -d node_modules/koffi ] || npm ci --no-audit --no-fund; } && node --test
+	cd bindings/node && { [ -d node_modules/koffi ] && [ -d node_modules/undici ] || npm ci --no-audit --no-fund; } && node --test
 
 test-python: build
 	cd bindings/python && python3 -m pytest -q

@@ -352,6 +352,7 @@ def goals(results):
         ("Node", "getAccessTokenSync()"),
         ("Node", "await getAccessToken()"),
         ("Python", "workload_identity get_access_token()"),
+        ("Python", "workload_identity await AsyncClient.get_access_token()"),
     ]
     for lang, name in bindings:
         record = results.find("cached", lang, name)

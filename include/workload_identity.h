@@ -67,6 +67,11 @@ enum wi_status
    */
   WI_STATUS_STORE = 7,
   /**
+   * The skill environment endpoint answered with an API error code
+   * (`wi_load_skill_env`; every other failure of it is "nothing loaded").
+   */
+  WI_STATUS_SKILL_ENV = 8,
+  /**
    * A bug: a panic was caught at the boundary.
    */
   WI_STATUS_INTERNAL = 99,
@@ -406,6 +411,49 @@ wi_status wi_invalidate_token(const struct wi_client *client, const char *reject
 wi_status wi_force_refresh(const struct wi_client *client, char **out_token, struct wi_error **out_error);
 
 /**
+ * The outbound proxy settings, ready for an HTTP client (libcurl:
+ * `CURLOPT_PROXY` and `CURLOPT_CAINFO`; Go, Node, Python: a proxy URL and a CA
+ * file).
+ *
+ * Read from the environment at each call (shared/PROTOCOL.md, "The outbound
+ * auth proxy and skill environment"):
+ * - proxy URL: `COZE_SKILL_PROXY_DOMAIN`, else `COZE_OUTBOUND_AUTH_PROXY`, with
+ *   the credentials `space` : `identity_ticket` (form-encoded) replacing any
+ *   userinfo. It holds the identity ticket: a secret, never to be logged.
+ * - CA bundle: `COZE_OUTBOUND_AUTH_PROXY_CA` (PEM content) written to a file
+ *   readable only by this user (once per process and content, removed at
+ *   `exit` by this process only, so never by a forked child), else
+ *   `COZE_OUTBOUND_AUTH_PROXY_CA_PATH`, else none.
+ *
+ * `out_proxy_url`: receives the proxy URL; NULL skips the proxy URL (and its
+ * errors). `out_ca_bundle_path`: receives the CA file path, or NULL when no CA
+ * is configured; NULL skips the CA. At least one must be non-NULL
+ * (`WI_STATUS_INVALID_ARGUMENT` otherwise). Both strings are owned by the
+ * caller and freed with `wi_free_string` (which wipes the URL's ticket).
+ *
+ * Errors, all `WI_STATUS_CONFIGURATION`: neither proxy variable set;
+ * `identity_ticket` unset; a proxy URL that is not http(s) (the message shows
+ * it with its credentials masked); `COZE_OUTBOUND_AUTH_PROXY_CA_PATH` set to a
+ * path that does not exist; the CA file cannot be written. On any failure
+ * both out-parameters hold NULL and `*out_error` (if `out_error` is not NULL)
+ * receives a `wi_error`. Messages never hold the ticket.
+ *
+ * Thread-safe.
+ */
+wi_status wi_get_outbound_proxy(char **out_proxy_url, char **out_ca_bundle_path, struct wi_error **out_error);
+
+/**
+ * `url` with its credentials masked, fit for a log line or a message:
+ * `http://space:***@proxy:8080` (a password becomes `***`; userinfo without
+ * a password is masked whole; text that is not a URL is masked up to its last
+ * `@`).
+ *
+ * Returns a new string owned by the caller, freed with `wi_free_string`;
+ * NULL when `url` is NULL or not UTF-8. Thread-safe.
+ */
+char *wi_mask_url(const char *url);
+
+/**
  * The status class of `error`.
  *
  * `error` NULL gives `WI_STATUS_INVALID_ARGUMENT`. Thread-safe.
@@ -575,6 +623,53 @@ wi_status wi_options_set(struct wi_options *options, const char *key, const char
  * Must not be called twice with the same value.
  */
 void wi_options_free(struct wi_options *options);
+
+/**
+ * Loads the Coze skill environment into the process environment, once per
+ * process unless `force` (the Coze SDK's `load_skill_env`).
+ *
+ * The agent directory `.coze/agents/<digits>` is looked for in
+ * `source_paths` (the first of the `source_path_count` paths that holds one
+ * wins; give the program's own source or executable path), or, when
+ * `source_paths` is NULL and `source_path_count` 0, in the current directory
+ * and then the running executable's path. Its `config.json` (`patToken`,
+ * `skills`) and the ticket file (`ticket_file`, NULL: `/source/ticket.json`,
+ * `{"IDENTITY_TICKET": "..."}`) set `agent_id`, `pat_token`, `skill_id`
+ * and `identity_ticket`/`IDENTITY_TICKET`; with a matching skill the variables
+ * of the skill environment endpoint (`COZE_SKILL_ENV_ENDPOINT`, default
+ * `https://www.coze.cn/api/coze_claw/skill/get_skill_envs`) are applied too,
+ * except that a `COZE_OUTBOUND_AUTH_PROXY` already set is kept and the CA
+ * variables only apply when `COZE_OUTBOUND_AUTH_PROXY_CA_PATH` was not set.
+ *
+ * Best effort: a missing or unusable file, an unreachable endpoint, a non-200
+ * answer or a malformed one is `WI_STATUS_OK` with `"loaded": false` and the
+ * reason (also logged as a warning). `timeout_ms` bounds connecting and
+ * reading the endpoint each; 0 means 10000.
+ *
+ * On success `*out_json` receives a JSON object owned by the caller (free
+ * with `wi_free_string`) saying what was done, with names only, never values:
+ * `{"loaded": bool, "cached": bool, "attempted": bool, "source_path": str|null, "agent_id":
+ * str|null, "skill_id": str|null, "set": [names written], "unset": [names
+ * removed], "kept": [names served but already set], "message": str|null}`.
+ * `cached` is true when this call did nothing and describes the process's
+ * earlier attempt; `attempted` is true once the process has made its attempt
+ * (later calls without `force` do nothing), false when loading stopped before
+ * that (no agent directory or no usable `config.json`: a later call tries again).
+ *
+ * Errors: `WI_STATUS_SKILL_ENV` when the endpoint answered with an API error
+ * code (`BaseResp.StatusCode` not 0); the message ends with `GetSkillEnvs
+ * error: ` and the answer's JSON. `WI_STATUS_INVALID_ARGUMENT` when
+ * `out_json` is NULL, `source_paths` is NULL with a non-zero count, or one of
+ * its paths is NULL. On failure `*out_json` is NULL and `*out_error` (if
+ * `out_error` is not NULL) receives a `wi_error`.
+ *
+ * Thread-safe: concurrent callers share one attempt. It writes the process
+ * environment (`setenv`), which races with other threads calling `getenv` at
+ * that moment: where that matters, call it before starting threads. Programs
+ * that keep their own copy of the environment (Go's `os.Getenv`, Python's
+ * `os.environ`) must copy the names listed in `set` and `unset` from it.
+ */
+wi_status wi_load_skill_env(const char *const *source_paths, size_t source_path_count, const char *ticket_file, bool force, uint32_t timeout_ms, char **out_json, struct wi_error **out_error);
 
 /**
  * Fills `out_stats` with the counters of `client`'s identity.

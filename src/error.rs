@@ -20,6 +20,8 @@ pub enum ErrorKind {
     OAuthOperation = 6,
     /// The token store's directory cannot be created, checked or written.
     Store = 7,
+    /// The skill environment endpoint answered with an API error code.
+    SkillEnv = 8,
     /// A bug: a panic was caught.
     Internal = 99,
 }
@@ -54,6 +56,8 @@ pub enum Operation {
     Revocation,
     /// Dynamic client registration (RFC 7591).
     Registration,
+    /// Loading the skill environment (only an API error code fails it).
+    SkillEnv,
     /// Waiting for or running a token refresh (a panic, or a wait that timed out).
     Refresh,
     /// None that the caller started: a bug (a caught panic).
@@ -77,6 +81,7 @@ impl Operation {
             | Operation::Introspection
             | Operation::Revocation
             | Operation::Registration => ErrorKind::OAuthOperation,
+            Operation::SkillEnv => ErrorKind::SkillEnv,
         }
     }
 
@@ -95,6 +100,7 @@ impl Operation {
             Operation::Introspection => "token introspection failed",
             Operation::Revocation => "token revocation failed",
             Operation::Registration => "client registration failed",
+            Operation::SkillEnv => "skill environment API error",
             Operation::Refresh => "token refresh failed",
             Operation::Internal => "internal error",
         }

@@ -15,11 +15,13 @@
 //! ```
 #![deny(missing_docs)]
 
+mod ca_file;
 mod cache;
 mod client;
 mod client_auth;
 mod clock;
 mod config;
+mod egress;
 mod error;
 pub mod ffi;
 mod flow;
@@ -36,6 +38,7 @@ mod protocol;
 mod retry;
 mod secret;
 mod session;
+mod skill_env;
 mod stats;
 mod store;
 mod transport;
@@ -45,11 +48,20 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     ClientAuth, Config, ConfigBuilder, Flow, OptionKey, OptionKind, OptionSpec, TokenStore,
 };
+pub use egress::{
+    mask_url_credentials, outbound_ca_bundle_path, outbound_proxy_url, OutboundProxy,
+    COZE_OUTBOUND_AUTH_PROXY, COZE_OUTBOUND_AUTH_PROXY_CA, COZE_OUTBOUND_AUTH_PROXY_CA_PATH,
+    COZE_SKILL_PROXY_DOMAIN, IDENTITY_TICKET,
+};
 pub use error::{Error, ErrorKind, Operation};
 pub use lane::Lane;
 pub use log::{set_log_sink, Level, LogSink};
 pub use protocol::{EnvVar, ExchangeParams};
 pub use secret::SecretString;
+pub use skill_env::{
+    load_skill_env, SkillEnvOptions, SkillEnvReport, COZE_SKILL_ENV_ENDPOINT,
+    DEFAULT_SKILL_ENV_ENDPOINT, DEFAULT_SKILL_ENV_TIMEOUT, DEFAULT_TICKET_FILE,
+};
 pub use stats::Stats;
 
 /// The library version (`Cargo.toml`).

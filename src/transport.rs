@@ -70,34 +70,66 @@ impl Transport {
         if let Some(path) = &config.ca_bundle_path {
             tls = tls.root_certs(load_roots(path)?);
         }
-        let agent_config = Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .proxy(proxy)
-            .tls_config(tls.build())
-            .user_agent(config.user_agent.as_str())
-            // Token responses are small: modest buffers keep an idle pooled
-            // connection at ~50 KiB instead of ureq's default 256 KiB.
-            .input_buffer_size(32 * 1024)
-            .output_buffer_size(16 * 1024)
-            .max_response_header_size(32 * 1024)
-            .timeout_connect(Some(config.connect_timeout))
-            .timeout_recv_response(Some(config.read_timeout))
-            .timeout_recv_body(Some(config.read_timeout))
-            .build();
-        Ok(Transport {
-            agent: Mutex::new((std::process::id(), new_agent(&agent_config))),
-            agent_config,
-            headers: config
+        Ok(Transport::with_settings(
+            proxy,
+            tls.build(),
+            &config.user_agent,
+            config.connect_timeout,
+            config.read_timeout,
+            config
                 .lane
                 .headers()
                 .into_iter()
                 .map(|(name, value)| (name.to_owned(), value))
                 .chain(config.headers.iter().cloned())
                 .collect(),
-            attempt_timeout: config.connect_timeout + config.read_timeout,
-        })
+        ))
+    }
+
+    /// A transport for requests outside any client (the skill environment
+    /// endpoint): the environment's proxy variables, the built-in trust roots,
+    /// the default user agent, `timeout` to connect and again to read.
+    pub(crate) fn standalone(timeout: Duration) -> Transport {
+        Transport::with_settings(
+            ureq::Proxy::try_from_env(),
+            TlsConfig::default(),
+            &format!("workload-identity/{}", env!("CARGO_PKG_VERSION")),
+            timeout,
+            timeout,
+            Vec::new(),
+        )
+    }
+
+    fn with_settings(
+        proxy: Option<ureq::Proxy>,
+        tls: TlsConfig,
+        user_agent: &str,
+        connect_timeout: Duration,
+        read_timeout: Duration,
+        headers: Vec<(String, String)>,
+    ) -> Transport {
+        let agent_config = Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .proxy(proxy)
+            .tls_config(tls)
+            .user_agent(user_agent)
+            // Token responses are small: modest buffers keep an idle pooled
+            // connection at ~50 KiB instead of ureq's default 256 KiB.
+            .input_buffer_size(32 * 1024)
+            .output_buffer_size(16 * 1024)
+            .max_response_header_size(32 * 1024)
+            .timeout_connect(Some(connect_timeout))
+            .timeout_recv_response(Some(read_timeout))
+            .timeout_recv_body(Some(read_timeout))
+            .build();
+        Transport {
+            agent: Mutex::new((std::process::id(), new_agent(&agent_config))),
+            agent_config,
+            headers,
+            attempt_timeout: connect_timeout + read_timeout,
+        }
     }
 
     /// Sends `request`, giving up after `limit` (or the per-attempt timeouts).

@@ -5,17 +5,19 @@ $WI_BENCH_URL. Prints one JSON record per measurement for bench/report.py.
 Run by bench/run.sh with the interpreter of the venv that holds the Coze SDK;
 the binding is imported from this source tree (bindings/python).
 
-    python bench.py cached   # cached get_access_token(), one thread
+    python bench.py cached   # cached get_access_token(), one thread, sync and awaited
     python bench.py cold     # first token of a new identity
     python bench.py herd     # 64 threads on a cold cache: server requests
 """
 
+import asyncio
 import json
 import os
 import sys
 import threading
 import time
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bindings" / "python"))
@@ -60,10 +62,9 @@ def total_requests():
     return control("GET", "stats")["total"]
 
 
-def binding_client(client_id, secret=SECRET):
-    return workload_identity.Client(client_id=client_id, client_secret=secret,
-                                    token_endpoint=f"{BASE_URL}/oauth/token",
-                                    access_token_endpoint=f"{BASE_URL}/oauth/exchange")
+def binding_client(client_id, secret=SECRET, kind=workload_identity.Client):
+    return kind(client_id=client_id, client_secret=secret, token_endpoint=f"{BASE_URL}/oauth/token",
+                access_token_endpoint=f"{BASE_URL}/oauth/exchange")
 
 
 def coze_client(client_id, secret=SECRET):
@@ -91,20 +92,36 @@ def timed_loop(function, calls):
     return time.perf_counter_ns() - started
 
 
-def calibrate(function):
-    """Warms `function` up; returns the calls of about one round."""
+def awaited_loop(loop, coroutine_function):
+    """calls -> nanoseconds for that many awaits of `coroutine_function()`,
+    timed inside one task of `loop` (the task's start-up left out)."""
+
+    async def awaits(calls):
+        started = time.perf_counter_ns()
+        for _ in range(calls):
+            await coroutine_function()
+        return time.perf_counter_ns() - started
+
+    return lambda calls: loop.run_until_complete(awaits(calls))
+
+
+def calibrate(timed):
+    """Warms `timed` (calls -> ns) up; returns the calls of about one round."""
     calls = 64
     while True:
-        elapsed = timed_loop(function, calls)
+        elapsed = timed(calls)
         if elapsed >= ROUND_NS / 4:
             return max(1, round(calls * ROUND_NS / elapsed))
         calls *= 2
 
 
 def cached():
+    loop = asyncio.new_event_loop()
     ours = binding_client("dev-client", "dev-secret")
+    ours_async = binding_client("dev-client", "dev-secret", workload_identity.AsyncClient)
     coze = coze_client("dev-client", "dev-secret")
     token = ours.get_access_token()
+    loop.run_until_complete(ours_async.get_access_token())
     coze.get_access_token()
     floor_token, refresh_at = "x" * len(token), time.monotonic() + 3000
 
@@ -114,20 +131,32 @@ def cached():
             return floor_token
         raise AssertionError("expired")
 
-    floor_name = "floor: time.monotonic() check"
+    async def awaited_floor():
+        """The same, as a coroutine: what any awaited call costs at least."""
+        if time.monotonic() < refresh_at:
+            return floor_token
+        raise AssertionError("expired")
+
+    floor_name, awaited_floor_name = "floor: time.monotonic() check", "floor: time.monotonic() check, awaited"
     rows = [
-        ("workload_identity get_access_token()", "library", ours.get_access_token, {"floor": floor_name}),
-        ("coze-workload-identity get_access_token()", "peer", coze.get_access_token, {}),
-        (floor_name, "floor", floor, {}),
+        ("workload_identity get_access_token()", "library", partial(timed_loop, ours.get_access_token),
+         {"floor": floor_name}),
+        ("workload_identity await AsyncClient.get_access_token()", "library",
+         awaited_loop(loop, ours_async.get_access_token), {"floor": awaited_floor_name}),
+        ("coze-workload-identity get_access_token()", "peer", partial(timed_loop, coze.get_access_token), {}),
+        (floor_name, "floor", partial(timed_loop, floor), {}),
+        (awaited_floor_name, "floor", awaited_loop(loop, awaited_floor), {}),
     ]
-    calls = [calibrate(function) for _, _, function, _ in rows]
+    calls = [calibrate(timed) for _, _, timed, _ in rows]
     samples = [[] for _ in rows]
     for _ in range(ROUNDS):
-        for index, (_, _, function, _) in enumerate(rows):
-            samples[index].append(timed_loop(function, calls[index]) / calls[index])
+        for index, (_, _, timed, _) in enumerate(rows):
+            samples[index].append(timed(calls[index]) / calls[index])
     for (name, role, _, extra), row_samples in zip(rows, samples):
         emit("cached", name, role, "ns/call", row_samples, **extra)
     ours.close()
+    loop.run_until_complete(ours_async.close())
+    loop.close()
 
 
 def first_token_us(make_client):

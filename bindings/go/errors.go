@@ -18,6 +18,7 @@ const (
 	StatusIntegration     Status = 5  // the integration-credential or env-var API failed
 	StatusOAuthOperation  Status = 6  // discovery, introspection, revocation or registration failed
 	StatusStore           Status = 7  // the token store's directory cannot be created or written
+	StatusSkillEnv        Status = 8  // the skill environment endpoint answered with an API error code
 	StatusInternal        Status = 99 // a bug in the library (a caught panic)
 )
 
@@ -40,6 +41,8 @@ func (s Status) String() string {
 		return "OAuth operation"
 	case StatusStore:
 		return "token store"
+	case StatusSkillEnv:
+		return "skill environment"
 	case StatusInternal:
 		return "internal"
 	}
@@ -55,6 +58,7 @@ var (
 	ErrIntegration     = errors.New("workloadidentity: integration API failed")
 	ErrOAuthOperation  = errors.New("workloadidentity: OAuth operation failed")
 	ErrStore           = errors.New("workloadidentity: token store error")
+	ErrSkillEnv        = errors.New("workloadidentity: skill environment API error")
 	ErrInternal        = errors.New("workloadidentity: internal error")
 	// ErrClosed is returned (as is, not as an *Error) by calls on a closed or nil Client.
 	ErrClosed = errors.New("workloadidentity: client is closed")
@@ -97,6 +101,8 @@ func sentinelOf(s Status) error {
 		return ErrOAuthOperation
 	case StatusStore:
 		return ErrStore
+	case StatusSkillEnv:
+		return ErrSkillEnv
 	case StatusInternal:
 		return ErrInternal
 	}

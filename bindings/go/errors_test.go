@@ -211,6 +211,7 @@ func TestErrorIsAndStrings(t *testing.T) {
 		wi.StatusIntegration:     wi.ErrIntegration,
 		wi.StatusOAuthOperation:  wi.ErrOAuthOperation,
 		wi.StatusStore:           wi.ErrStore,
+		wi.StatusSkillEnv:        wi.ErrSkillEnv,
 		wi.StatusInternal:        wi.ErrInternal,
 	}
 	for status := range sentinels {

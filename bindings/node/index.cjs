@@ -4,10 +4,15 @@
 
 const { Client, version } = require('./lib/client.cjs');
 const errors = require('./lib/errors.cjs');
+const egress = require('./lib/egress.cjs');
 
 module.exports = {
   Client,
   version,
+  outboundProxySettings: egress.outboundProxySettings,
+  outboundDispatcher: egress.outboundDispatcher,
+  maskUrl: egress.maskUrl,
+  loadSkillEnv: egress.loadSkillEnv,
   Status: errors.Status,
   WorkloadIdentityError: errors.WorkloadIdentityError,
   InvalidArgumentError: errors.InvalidArgumentError,
@@ -17,5 +22,6 @@ module.exports = {
   IntegrationError: errors.IntegrationError,
   OAuthOperationError: errors.OAuthOperationError,
   StoreError: errors.StoreError,
+  SkillEnvAPIError: errors.SkillEnvAPIError,
   InternalError: errors.InternalError,
 };

@@ -10,6 +10,7 @@ export declare const Status: Readonly<{
   INTEGRATION: 5;
   OAUTH_OPERATION: 6;
   STORE: 7;
+  SKILL_ENV: 8;
   INTERNAL: 99;
 }>;
 
@@ -283,10 +284,58 @@ export declare class OAuthOperationError extends WorkloadIdentityError {}
 /** The token store's directory cannot be created or written. */
 export declare class StoreError extends WorkloadIdentityError {}
 export declare class InternalError extends WorkloadIdentityError {}
+/** The skill environment endpoint answered with an API error code. */
+export declare class SkillEnvAPIError extends WorkloadIdentityError {
+  /** The endpoint's answer, or null if it could not be read back. */
+  readonly payload: Record<string, unknown> | null;
+}
+
+/** The outbound proxy settings, read from the environment now. */
+export interface OutboundProxySettings {
+  /** The proxy URL with the identity ticket: a secret, log `maskUrl(proxyUrl)` only. */
+  proxyUrl: string;
+  /** The proxy's CA bundle file, or null when no CA is configured. */
+  caBundlePath: string | null;
+}
+export declare function outboundProxySettings(options?: { libraryPath?: string }): OutboundProxySettings;
+/**
+ * An undici ProxyAgent through the outbound proxy, trusting its CA: pass it as
+ * `dispatcher` to undici's `fetch` (or `request`).
+ */
+export declare function outboundDispatcher(options?: { libraryPath?: string }): import('undici').ProxyAgent;
+/** `url` with its credentials masked (`http://space:***@proxy:8080`). */
+export declare function maskUrl(url: string, options?: { libraryPath?: string }): string;
+
+/** What loadSkillEnv did: names only, never values. */
+export interface SkillEnvReport {
+  loaded: boolean;
+  cached: boolean;
+  attempted: boolean;
+  source_path: string | null;
+  agent_id: string | null;
+  skill_id: string | null;
+  set: string[];
+  unset: string[];
+  kept: string[];
+  message: string | null;
+}
+/** Loads the Coze skill environment into process.env, once per process unless `force`. */
+export declare function loadSkillEnv(options?: {
+  sourcePaths?: string[];
+  /** `{"IDENTITY_TICKET": ...}`; default /source/ticket.json. */
+  ticketFile?: string | null;
+  force?: boolean;
+  timeoutMs?: number;
+  libraryPath?: string;
+}): Promise<SkillEnvReport>;
 
 declare const binding: {
   Client: typeof Client;
   version: typeof version;
+  outboundProxySettings: typeof outboundProxySettings;
+  outboundDispatcher: typeof outboundDispatcher;
+  maskUrl: typeof maskUrl;
+  loadSkillEnv: typeof loadSkillEnv;
   Status: typeof Status;
   WorkloadIdentityError: typeof WorkloadIdentityError;
   InvalidArgumentError: typeof InvalidArgumentError;
@@ -296,6 +345,7 @@ declare const binding: {
   IntegrationError: typeof IntegrationError;
   OAuthOperationError: typeof OAuthOperationError;
   StoreError: typeof StoreError;
+  SkillEnvAPIError: typeof SkillEnvAPIError;
   InternalError: typeof InternalError;
 };
 export default binding;

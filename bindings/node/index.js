@@ -5,6 +5,10 @@ import binding from './index.cjs';
 export const {
   Client,
   version,
+  outboundProxySettings,
+  outboundDispatcher,
+  maskUrl,
+  loadSkillEnv,
   Status,
   WorkloadIdentityError,
   InvalidArgumentError,
@@ -14,6 +18,7 @@ export const {
   IntegrationError,
   OAuthOperationError,
   StoreError,
+  SkillEnvAPIError,
   InternalError,
 } = binding;
 

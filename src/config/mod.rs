@@ -18,7 +18,7 @@ pub use builder::ConfigBuilder;
 pub use options::{OptionKey, OptionKind, OptionSpec};
 pub use value::{ClientAuth, Flow, TokenStore};
 
-pub(crate) use url::{check_endpoint, display_url, quote_input};
+pub(crate) use url::{check_endpoint, display_url, parse_url, quote_input};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;

@@ -4,7 +4,9 @@
 //! `wi_error` are `Box`es. Strings handed out are `CString`s, wiped when freed.
 
 use std::ffi::{c_char, CStr, CString};
+use std::os::unix::ffi::OsStrExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use zeroize::Zeroize;
@@ -98,6 +100,21 @@ pub(crate) unsafe fn out_arg<'a, T>(ptr: *mut *mut T, name: &str) -> Result<&'a 
     Ok(slot)
 }
 
+/// An optional out-parameter: NULL is `None` (the caller skips that output);
+/// otherwise set to NULL at once, as [`out_arg`].
+///
+/// # Safety
+/// As [`out_arg`].
+pub(crate) unsafe fn optional_out_arg<'a, T>(
+    ptr: *mut *mut T,
+    name: &str,
+) -> Result<Option<&'a mut *mut T>, Error> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    out_arg(ptr, name).map(Some)
+}
+
 /// A required out-parameter for a plain struct.
 ///
 /// # Safety
@@ -123,6 +140,45 @@ pub(crate) unsafe fn byte_buffer_arg<'a>(
         return Err(Error::invalid_argument(format!("{name} is NULL")));
     }
     Ok(std::slice::from_raw_parts_mut(ptr.cast::<u8>(), len))
+}
+
+/// A required path argument: not NULL; any bytes but NUL (paths need not be UTF-8).
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string valid for the call.
+pub(crate) unsafe fn path_arg(ptr: *const c_char, name: &str) -> Result<PathBuf, Error> {
+    if ptr.is_null() {
+        return Err(Error::invalid_argument(format!("{name} is NULL")));
+    }
+    let bytes = CStr::from_ptr(ptr).to_bytes();
+    Ok(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+}
+
+/// An optional path argument: NULL is `None`; any bytes but NUL.
+///
+/// # Safety
+/// As [`path_arg`].
+pub(crate) unsafe fn optional_path_arg(ptr: *const c_char) -> Option<PathBuf> {
+    (!ptr.is_null())
+        .then(|| PathBuf::from(std::ffi::OsStr::from_bytes(CStr::from_ptr(ptr).to_bytes())))
+}
+
+/// A caller-provided array of `len` values; NULL is allowed only with length 0.
+///
+/// # Safety
+/// `ptr` is NULL or points to `len` readable values valid for `'a`.
+pub(crate) unsafe fn slice_arg<'a, T>(
+    ptr: *const T,
+    len: usize,
+    name: &str,
+) -> Result<&'a [T], Error> {
+    if ptr.is_null() {
+        if len == 0 {
+            return Ok(&[]);
+        }
+        return Err(Error::invalid_argument(format!("{name} is NULL")));
+    }
+    Ok(std::slice::from_raw_parts(ptr, len))
 }
 
 /// Hands a client to C.
@@ -268,6 +324,9 @@ mod tests {
             let out = out_arg(&mut slot, "out").unwrap();
             assert!(out.is_null(), "an out-parameter is cleared at once");
             assert!(out_arg::<u32>(std::ptr::null_mut(), "out").is_err());
+            assert!(optional_out_arg::<u32>(std::ptr::null_mut(), "out")
+                .unwrap()
+                .is_none());
             assert_eq!(*struct_arg(&value, "params").unwrap(), 7);
             assert!(struct_arg::<u32>(std::ptr::null(), "params").is_err());
             *out_struct_arg(&mut length, "out_len").unwrap() = 9;
@@ -282,6 +341,30 @@ mod tests {
         }
         assert!(slot.is_null());
         assert_eq!((length, buffer), (9, *b"xxx\0"));
+    }
+
+    #[test]
+    fn path_and_array_arguments() {
+        let path = CString::new(vec![b'/', b't', 0xff]).unwrap();
+        let items = [1_u8, 2, 3];
+        // SAFETY: every pointer is NULL or live for the block.
+        unsafe {
+            assert_eq!(
+                path_arg(path.as_ptr(), "path")
+                    .unwrap()
+                    .as_os_str()
+                    .as_bytes(),
+                b"/t\xff"
+            );
+            assert!(path_arg(std::ptr::null(), "path").is_err());
+            assert!(optional_path_arg(std::ptr::null()).is_none());
+            assert!(optional_path_arg(path.as_ptr()).is_some());
+            assert_eq!(slice_arg(items.as_ptr(), 3, "items").unwrap(), &items);
+            assert!(slice_arg::<u8>(std::ptr::null(), 0, "items")
+                .unwrap()
+                .is_empty());
+            assert!(slice_arg::<u8>(std::ptr::null(), 1, "items").is_err());
+        }
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub enum wi_status {
     /// The token store's directory cannot be created or written (a corrupt entry is
     /// no error: it is ignored and replaced).
     WI_STATUS_STORE = 7,
+    /// The skill environment endpoint answered with an API error code
+    /// (`wi_load_skill_env`; every other failure of it is "nothing loaded").
+    WI_STATUS_SKILL_ENV = 8,
     /// A bug: a panic was caught at the boundary.
     WI_STATUS_INTERNAL = 99,
 }
@@ -41,6 +44,7 @@ impl wi_status {
             ErrorKind::Integration => wi_status::WI_STATUS_INTEGRATION,
             ErrorKind::OAuthOperation => wi_status::WI_STATUS_OAUTH_OPERATION,
             ErrorKind::Store => wi_status::WI_STATUS_STORE,
+            ErrorKind::SkillEnv => wi_status::WI_STATUS_SKILL_ENV,
             ErrorKind::Internal => wi_status::WI_STATUS_INTERNAL,
         }
     }

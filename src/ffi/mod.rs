@@ -7,10 +7,12 @@
 
 mod boundary;
 pub mod client;
+pub mod egress;
 pub mod error;
 pub mod log;
 pub mod oauth;
 pub mod options;
+pub mod skill_env;
 pub mod stats;
 pub mod strings;
 

@@ -13,6 +13,7 @@ const Status = Object.freeze({
   INTEGRATION: 5,
   OAUTH_OPERATION: 6,
   STORE: 7,
+  SKILL_ENV: 8,
   INTERNAL: 99,
 });
 
@@ -65,6 +66,27 @@ OAuthOperationError.defaultStatus = Status.OAUTH_OPERATION;
 class StoreError extends WorkloadIdentityError {}
 StoreError.defaultStatus = Status.STORE;
 
+/**
+ * The skill environment endpoint answered with an API error code
+ * (`BaseResp.StatusCode` not 0). `payload` is its answer, parsed.
+ */
+class SkillEnvAPIError extends WorkloadIdentityError {
+  constructor(message, detail) {
+    super(message, detail);
+    const marker = 'GetSkillEnvs error: ';
+    const at = message.indexOf(marker);
+    let payload = null;
+    try {
+      payload = at < 0 ? null : JSON.parse(message.slice(at + marker.length));
+    } catch {
+      payload = null;
+    }
+    /** The endpoint's answer (an object), or null if it could not be read back. */
+    this.payload = payload;
+  }
+}
+SkillEnvAPIError.defaultStatus = Status.SKILL_ENV;
+
 /** A bug in the library (a panic caught at its boundary). */
 class InternalError extends WorkloadIdentityError {}
 InternalError.defaultStatus = Status.INTERNAL;
@@ -77,6 +99,7 @@ const classByStatus = new Map([
   [Status.INTEGRATION, IntegrationError],
   [Status.OAUTH_OPERATION, OAuthOperationError],
   [Status.STORE, StoreError],
+  [Status.SKILL_ENV, SkillEnvAPIError],
   [Status.INTERNAL, InternalError],
 ]);
 
@@ -96,6 +119,7 @@ module.exports = {
   IntegrationError,
   OAuthOperationError,
   StoreError,
+  SkillEnvAPIError,
   InternalError,
   errorForStatus,
 };

@@ -93,6 +93,9 @@ const FUNCTIONS = {
   wi_error_oauth_code: [string, [errorPointer]],
   wi_error_retryable: ['bool', [errorPointer]],
   wi_error_free: ['void', [errorPointer]],
+  wi_get_outbound_proxy: [status, [outString, outString, outError]],
+  wi_load_skill_env: [status, ['const char **', 'size_t', string, 'bool', 'uint32_t', outString, outError]],
+  wi_mask_url: ['void *', [string]],
 };
 
 // The functions that return a string, by their parameters before the two

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from workload_identity import Client, ClientClosedError
+from workload_identity import Client, ClientClosedError, _native
 
 THREADS = 32
 
@@ -84,5 +84,22 @@ def test_close_while_calls_are_in_flight_lets_them_finish(devserver):
         client.close()
         tokens = [call.result() for call in calls]
     assert all(token.startswith("at_") for token in tokens)
+    with pytest.raises(ClientClosedError):
+        client.get_access_token()
+
+
+def test_a_call_that_close_overtakes_leaves_no_lease_behind(monkeypatch):
+    # The window between the native call and storing its lease, made certain:
+    # close() runs while the call copies its token out.
+    client = Client()
+    client.get_access_token()  # fetched: no lease yet; the next call is leased
+    take_string = _native.take_string
+
+    def close_then_take(pointer):
+        client.close()
+        return take_string(pointer)
+
+    monkeypatch.setattr(_native, "take_string", close_then_take)
+    assert client.get_access_token().startswith("at_"), "a call in flight at close() finishes"
     with pytest.raises(ClientClosedError):
         client.get_access_token()

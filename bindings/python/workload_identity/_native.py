@@ -93,6 +93,11 @@ _PROTOTYPES = {
     "wi_error_retryable": (ctypes.c_bool, [ctypes.c_void_p]),
     "wi_error_free": (None, [ctypes.c_void_p]),
     "wi_set_log_callback": (ctypes.c_uint32, [LOG_CALLBACK, ctypes.c_uint32, ctypes.c_void_p]),
+    "wi_get_outbound_proxy": (ctypes.c_uint32, [_out, _out, _out]),
+    "wi_load_skill_env": (
+        ctypes.c_uint32,
+        [ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t, ctypes.c_char_p, ctypes.c_bool, ctypes.c_uint32, _out, _out],
+    ),
 }
 
 _load_lock = threading.Lock()

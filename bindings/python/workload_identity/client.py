@@ -21,6 +21,7 @@ from . import _log_bridge, _native
 from ._handle import ClientHandle
 from .exceptions import InvalidArgumentError, error_for_status
 from .models import ProjectEnvVars
+from .skill_env import ensure_skill_env_loaded
 
 
 Timeout = Union[float, Tuple[float, float]]
@@ -39,7 +40,9 @@ class Client:
     `client_auth`), override their variable; an option given as None falls
     back to it. An unknown key or a bad value raises `InvalidArgumentError`;
     missing configuration raises `ConfigurationError` naming every missing
-    setting. No network traffic happens here. Creating a client also points
+    setting. Like the Coze SDK's, the first client of the process loads the
+    skill environment (`load_skill_env`; it may raise `SkillEnvAPIError`),
+    which may ask the skill environment endpoint. Creating a client also points
     the library's log lines at the ``workload_identity`` logger, at that
     logger's current effective level (see `sync_log_level`).
 
@@ -51,6 +54,7 @@ class Client:
     """
 
     def __init__(self, timeout: Optional[Timeout] = None, **options: OptionValue) -> None:
+        ensure_skill_env_loaded()  # as the Coze SDK: once per process, may set COZE_* variables
         self._lib = _native.library()
         _log_bridge.sync_log_level()
         self._handle = ClientHandle(_new_client(self._lib, _settings(timeout, options)))
@@ -93,6 +97,8 @@ class Client:
         token = _native.take_string(out)
         if lease_ms.value:
             self._lease = (token, _monotonic() + lease_ms.value / 1000.0)
+            if handle.closed:  # close() ran during the call: its lease must not outlive it
+                self._lease = None
         return token
 
     def force_refresh(self) -> str:
@@ -188,8 +194,10 @@ class Client:
         client is freed when the last of them returns. The cached token stays
         usable by other clients of the same identity.
         """
-        self._lease = None
         self._close()
+        # After the handle is closed: a call finishing meanwhile either sees it
+        # closed and drops its lease, or set its lease before this line.
+        self._lease = None
 
     @property
     def closed(self) -> bool:

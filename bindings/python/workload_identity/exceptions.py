@@ -21,6 +21,7 @@ class Status(enum.IntEnum):
     TOKEN_RETRIEVAL = 3
     TOKEN_EXCHANGE = 4
     INTEGRATION = 5
+    SKILL_ENV = 8
     INTERNAL = 99
 
 

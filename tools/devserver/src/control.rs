@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 use crate::faults;
 use crate::http::{RecordedRequest, Reply};
 use crate::keys::keys_from_json;
+use crate::skill::SkillEnv;
 use crate::state::State;
 use crate::tokens::{Claims, TokenKind};
 
@@ -98,6 +99,15 @@ pub(crate) fn config(state: &mut State, request: &RecordedRequest) -> Result<Rep
                     })
                     .ok_or_else(|| bad_request("refresh_token_grants must be a list of strings"))?;
             }
+            "skill_envs" => {
+                settings.skill_envs = value
+                    .as_array()
+                    .ok_or_else(|| bad_request("skill_envs must be a list"))?
+                    .iter()
+                    .map(SkillEnv::from_json)
+                    .collect::<Result<_, _>>()
+                    .map_err(|why| bad_request(&why))?;
+            }
             other => return Err(bad_request(&format!("unknown setting {other}"))),
         }
     }
@@ -172,6 +182,31 @@ fn keyed_keys(value: &Value) -> Result<Vec<(String, Vec<crate::keys::PublicKey>)
             _ => Err(malformed()),
         })
         .collect()
+}
+
+/// `POST /_dev/egress {"ticket": T}`: starts the egress rig (or re-keys it) and
+/// answers its URLs, CA and counters.
+pub(crate) fn start_egress(state: &mut State, request: &RecordedRequest) -> Result<Reply, Reply> {
+    let body = json_body(request)?;
+    let ticket = body
+        .get("ticket")
+        .and_then(Value::as_str)
+        .filter(|ticket| !ticket.is_empty())
+        .ok_or_else(|| bad_request("ticket (a non-empty string) is required"))?;
+    let info = state
+        .egress(ticket)
+        .map_err(|error| Reply::error(500, "server_error", &format!("egress rig: {error}")))?;
+    Ok(Reply::json(200, &info.to_json()))
+}
+
+/// `GET /_dev/egress`: the running egress rig's URLs, CA and counters.
+pub(crate) fn egress(state: &mut State, _: &RecordedRequest) -> Result<Reply, Reply> {
+    match &state.egress {
+        Some(egress) => Ok(Reply::json(200, &egress.info().to_json())),
+        None => Err(bad_request(
+            "the egress rig is not started: POST /_dev/egress first",
+        )),
+    }
 }
 
 /// Parses `[["a", "b"], ...]`.

@@ -20,6 +20,7 @@ mod cli;
 mod client_auth;
 mod control;
 mod discovery;
+mod egress;
 mod encoding;
 mod faults;
 mod form;
@@ -33,6 +34,7 @@ mod outbound;
 mod registration;
 mod revocation;
 mod server;
+mod skill;
 mod state;
 mod tokens;
 
@@ -44,11 +46,13 @@ use std::thread::{self, JoinHandle};
 use serde_json::Value;
 
 pub use cli::run_cli;
+pub use egress::EgressInfo;
 pub use faults::{Fault, FaultKind};
 pub use http::RecordedRequest;
 pub use keys::{parse_keys, PublicKey};
 pub use options::Options;
 use server::Shared;
+pub use skill::SkillEnv;
 use tokens::{Claims, TokenKind};
 
 /// A running server; dropping it (or [`DevServer::stop`]) stops it and joins its threads.
@@ -253,6 +257,33 @@ impl DevServer {
     /// Replaces the environment variables served by `/outbound/env`.
     pub fn set_env_vars(&self, vars: Vec<(String, String)>) {
         self.shared.state().settings.env_vars = vars;
+    }
+
+    /// Starts the egress test rig (an authenticating CONNECT proxy accepting
+    /// user `space` with password `ticket`, and an HTTPS target with a test CA)
+    /// or, when it runs, makes it accept `ticket` instead. Returns its URLs,
+    /// CA and counters.
+    pub fn egress(&self, ticket: &str) -> io::Result<EgressInfo> {
+        self.shared.state().egress(ticket)
+    }
+
+    /// The egress rig's URLs, CA and counters, if it was started.
+    pub fn egress_info(&self) -> Option<EgressInfo> {
+        self.shared
+            .state()
+            .egress
+            .as_ref()
+            .map(|egress| egress.info())
+    }
+
+    /// Replaces the skill environments served by `/skill/get_skill_envs`.
+    pub fn set_skill_envs(&self, skill_envs: Vec<SkillEnv>) {
+        self.shared.state().settings.skill_envs = skill_envs;
+    }
+
+    /// `/skill/get_skill_envs`: the value for `COZE_SKILL_ENV_ENDPOINT`.
+    pub fn skill_env_endpoint(&self) -> String {
+        self.base_url() + "/skill/get_skill_envs"
     }
 
     /// Invalidates every token issued so far (they then fail as unknown).

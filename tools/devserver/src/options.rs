@@ -1,9 +1,11 @@
 //! Start-up configuration of a [`DevServer`](crate::DevServer).
 
+use crate::skill::SkillEnv;
+
 /// How a [`DevServer`](crate::DevServer) starts; plain data, cloned into the server.
 ///
 /// [`DevServer::reset`](crate::DevServer::reset) restores `ttl_secs`,
-/// `integrations`, `env_vars` and `registration_token` to these values.
+/// `integrations`, `env_vars`, `registration_token` and `skill_envs` to these values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     /// Port on 127.0.0.1; `0` picks a free ephemeral port.
@@ -25,6 +27,8 @@ pub struct Options {
     pub integrations: Vec<(String, String)>,
     /// Environment variables served by `/outbound/env`, as `(key, value)`, in order.
     pub env_vars: Vec<(String, String)>,
+    /// Skill environments served by `/skill/get_skill_envs`.
+    pub skill_envs: Vec<SkillEnv>,
     /// Print `METHOD PATH STATUS` to stdout for every request (never tokens or secrets).
     pub log_requests: bool,
 }
@@ -32,7 +36,9 @@ pub struct Options {
 impl Default for Options {
     /// Ephemeral port, one-hour tokens, client `dev-client`/`dev-secret`, no
     /// client keys, user `dev-user`/`dev-password`, open registration,
-    /// integrations `github` and `slack`, three environment variables, no log.
+    /// integrations `github` and `slack`, three environment variables, the
+    /// skill environment of agent `7001`, skill `42` (PAT token
+    /// `dev-pat-token`: `SKILL_API_KEY`, `SKILL_REGION`), no log.
     fn default() -> Self {
         Options {
             port: 0,
@@ -50,6 +56,15 @@ impl Default for Options {
                 ("FEATURE_FLAG", "on"),
                 ("GREETING", "héllo wörld"),
             ]),
+            skill_envs: vec![SkillEnv {
+                agent_id: "7001".into(),
+                skill_id: "42".into(),
+                pat_token: "dev-pat-token".into(),
+                envs: pairs(&[
+                    ("SKILL_API_KEY", "sk-dev-skill-key"),
+                    ("SKILL_REGION", "cn-north"),
+                ]),
+            }],
             log_requests: false,
         }
     }

@@ -14,7 +14,9 @@ use crate::faults::take_matching;
 use crate::http::{RecordedRequest, Reply};
 use crate::options::Options;
 use crate::state::State;
-use crate::{control, discovery, grants, introspection, oauth, outbound, registration, revocation};
+use crate::{
+    control, discovery, grants, introspection, oauth, outbound, registration, revocation, skill,
+};
 
 /// Prefix of the control API, which is never recorded nor faulted.
 const CONTROL_PREFIX: &str = "/_dev/";
@@ -31,6 +33,7 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/oauth2/register", registration::register),
     ("POST", "/outbound/integration", outbound::integration),
     ("GET", "/outbound/env", outbound::env),
+    ("POST", "/skill/get_skill_envs", skill::get_skill_envs),
     ("GET", "/_dev/requests", control::requests),
     ("GET", "/_dev/stats", control::stats),
     ("POST", "/_dev/reset", control::reset),
@@ -38,6 +41,8 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/_dev/faults", control::push_fault),
     ("POST", "/_dev/config", control::config),
     ("POST", "/_dev/tokens", control::issue_token),
+    ("POST", "/_dev/egress", control::start_egress),
+    ("GET", "/_dev/egress", control::egress),
 ];
 
 /// State plus the stop signal, shared by the handle and every request thread.
@@ -148,14 +153,21 @@ fn route(state: &mut State, request: &RecordedRequest) -> Reply {
             .with_header("Allow", "GET".to_owned()),
         };
     }
-    let Some(&(method, _, handler)) = ROUTES.iter().find(|(_, path, _)| *path == request.path)
-    else {
+    let methods: Vec<&str> = ROUTES
+        .iter()
+        .filter(|(_, path, _)| *path == request.path)
+        .map(|(method, _, _)| *method)
+        .collect();
+    if methods.is_empty() {
         return error(404, "not_found", format!("no endpoint {}", request.path));
-    };
-    if request.method != method {
-        let description = format!("{} requires {method}", request.path);
-        return error(405, "method_not_allowed", description)
-            .with_header("Allow", method.to_owned());
     }
+    let found = ROUTES
+        .iter()
+        .find(|(method, path, _)| *path == request.path && *method == request.method);
+    let Some(&(_, _, handler)) = found else {
+        let allowed = methods.join(", ");
+        let description = format!("{} requires {allowed}", request.path);
+        return error(405, "method_not_allowed", description).with_header("Allow", allowed);
+    };
     handler(state, request).unwrap_or_else(|reply| reply)
 }

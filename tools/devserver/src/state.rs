@@ -7,10 +7,12 @@ use std::collections::{HashMap, VecDeque};
 
 use serde_json::{Map, Value};
 
+use crate::egress::{Egress, EgressInfo};
 use crate::faults::Fault;
 use crate::http::RecordedRequest;
 use crate::keys::PublicKey;
 use crate::options::Options;
+use crate::skill::SkillEnv;
 use crate::tokens::{Claims, TokenKind, Tokens};
 
 /// Grants whose token answers carry a refresh token unless configured otherwise.
@@ -51,6 +53,8 @@ pub(crate) struct Settings {
     pub refresh_token_grants: Vec<String>,
     /// RFC 7591 initial access token that registration requires as Bearer, if any.
     pub registration_token: Option<String>,
+    /// Served by `/skill/get_skill_envs`.
+    pub skill_envs: Vec<SkillEnv>,
 }
 
 impl Settings {
@@ -63,6 +67,7 @@ impl Settings {
             env_vars: options.env_vars.clone(),
             refresh_token_grants: DEFAULT_REFRESH_TOKEN_GRANTS.map(str::to_owned).to_vec(),
             registration_token: options.registration_token.clone(),
+            skill_envs: options.skill_envs.clone(),
         }
     }
 
@@ -116,6 +121,8 @@ pub(crate) struct State {
     pub requests: Vec<RecordedRequest>,
     /// Pending faults, FIFO.
     pub faults: VecDeque<Fault>,
+    /// The egress test rig, once started (kept by `reset`).
+    pub egress: Option<Egress>,
 }
 
 impl State {
@@ -133,6 +140,7 @@ impl State {
             settings: Settings::from_options(options),
             requests: Vec::new(),
             faults: VecDeque::new(),
+            egress: None,
         };
         for (client_id, secret) in &options.clients {
             state.add_client(client_id.clone(), secret.clone());
@@ -203,6 +211,19 @@ impl State {
             .live(value)
             .filter(|token| token.kind == kind)
             .map(|token| token.claims.client_id.as_str())
+    }
+
+    /// Starts the egress rig with `ticket`, or gives the running one that ticket.
+    pub fn egress(&mut self, ticket: &str) -> std::io::Result<EgressInfo> {
+        match &self.egress {
+            Some(egress) => egress.set_ticket(ticket),
+            None => self.egress = Some(Egress::start(ticket)?),
+        }
+        Ok(self
+            .egress
+            .as_ref()
+            .map(Egress::info)
+            .unwrap_or_else(|| unreachable!()))
     }
 
     /// Forgets every issued token.

@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use workload_identity::{Client, ConfigBuilder, OptionKey, OptionSpec};
+use workload_identity::{Client, ConfigBuilder, ErrorKind, OptionKey, OptionSpec};
 
 use crate::failure::Failure;
 use crate::input::SecretSource;
@@ -106,9 +106,43 @@ pub struct Connection {
     #[arg(long, hide_short_help = true, value_name = "PATH")]
     ca_bundle: Option<String>,
 
-    /// How the client authenticates an exchange: client_id (default), client_secret_post or client_secret_basic
+    /// Client authentication: client_secret_post, client_secret_basic, private_key_jwt, none or client_id [default: per flow]
     #[arg(long, hide_short_help = true, value_name = "METHOD")]
     client_auth: Option<String>,
+
+    #[arg(long, hide_short_help = true, value_name = "FLOW", help = from_env(
+        "How the token is obtained: coze (default), client_credentials, refresh_token, password, token_exchange, none",
+        OptionKey::Flow
+    ))]
+    flow: Option<String>,
+
+    #[arg(long, hide_short_help = true, value_name = "SCOPE", help = from_env("Scope of the flow's token requests", OptionKey::Scope))]
+    scope: Option<String>,
+
+    #[arg(long, hide_short_help = true, value_name = "AUDIENCE", help = from_env("Audience of the flow's token requests", OptionKey::Audience))]
+    audience: Option<String>,
+
+    #[arg(long, hide_short_help = true, value_name = "URI", help = from_env("Resource of the flow's token requests", OptionKey::Resource))]
+    resource: Option<String>,
+
+    #[arg(long, hide_short_help = true, value_name = "PATH", help = from_env("PEM key that signs private_key_jwt assertions", OptionKey::PrivateKeyPath))]
+    private_key_path: Option<String>,
+
+    #[arg(long, hide_short_help = true, value_name = "PATH", help = from_env("Subject token file of flow token_exchange", OptionKey::SubjectTokenFile))]
+    subject_token_file: Option<String>,
+
+    /// Where tokens are cached between runs: memory, or file:DIR [default: file: under $XDG_CACHE_HOME or ~/.cache, workload-identity/]
+    #[arg(
+        long,
+        hide_short_help = true,
+        value_name = "STORE",
+        conflicts_with = "no_cache"
+    )]
+    token_store: Option<String>,
+
+    /// Do not cache tokens between runs (token_store=memory)
+    #[arg(long, hide_short_help = true)]
+    no_cache: bool,
 
     #[arg(
         short = 'o',
@@ -123,7 +157,7 @@ pub struct Connection {
 impl Connection {
     /// Each named flag, the library option it sets and its value if given.
     /// A new named flag is a field above and one line here.
-    fn named_flags(&self) -> [(&'static str, OptionKey, Option<&str>); 12] {
+    fn named_flags(&self) -> [(&'static str, OptionKey, Option<&str>); 19] {
         [
             (
                 "--client-id",
@@ -177,7 +211,56 @@ impl Connection {
                 OptionKey::ClientAuth,
                 self.client_auth.as_deref(),
             ),
+            ("--flow", OptionKey::Flow, self.flow.as_deref()),
+            ("--scope", OptionKey::Scope, self.scope.as_deref()),
+            ("--audience", OptionKey::Audience, self.audience.as_deref()),
+            ("--resource", OptionKey::Resource, self.resource.as_deref()),
+            (
+                "--private-key-path",
+                OptionKey::PrivateKeyPath,
+                self.private_key_path.as_deref(),
+            ),
+            (
+                "--subject-token-file",
+                OptionKey::SubjectTokenFile,
+                self.subject_token_file.as_deref(),
+            ),
+            (
+                "--token-store",
+                OptionKey::TokenStore,
+                self.token_store
+                    .as_deref()
+                    .or(self.no_cache.then_some("memory")),
+            ),
         ]
+    }
+
+    /// The token store used when none is given (flag, `-o`, `WI_TOKEN_STORE`):
+    /// a directory under the user's cache directory, as gcloud and az keep
+    /// their tokens on disk; `None` when there is no such directory.
+    fn default_store(&self) -> Option<String> {
+        let chosen = self.token_store.is_some()
+            || self.no_cache
+            || self
+                .options
+                .iter()
+                .any(|setting| setting.starts_with("token_store="))
+            || std::env::var_os(OptionKey::TokenStore.env_var().as_ref()).is_some();
+        if chosen {
+            return None;
+        }
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .filter(|dir| !dir.is_empty())
+                    .map(|home| PathBuf::from(home).join(".cache"))
+            })?;
+        Some(format!(
+            "file:{}",
+            cache.join("workload-identity").display()
+        ))
     }
 
     /// Whether the client secret is to be read from standard input.
@@ -213,14 +296,16 @@ impl Connection {
         extra: impl FnOnce(&mut ConfigBuilder) -> Result<(), workload_identity::Error>,
     ) -> Result<Client, Failure> {
         let mut builder = self.settings()?;
-        let flow_set = self
-            .options
-            .iter()
-            .any(|setting| setting.starts_with("flow="))
+        let flow_set = self.flow.is_some()
+            || self
+                .options
+                .iter()
+                .any(|setting| setting.starts_with("flow="))
             || std::env::var_os(OptionKey::Flow.env_var().as_ref()).is_some();
         if oauth_operation && !flow_set {
             set(&mut builder, "--option", OptionKey::Flow.name(), "none")?;
         }
+        let default_store = self.default_store();
         let source = match (self.client_secret_file, self.client_secret_stdin) {
             (Some(path), _) => Some(SecretSource::File(path)),
             (None, true) => Some(SecretSource::Stdin),
@@ -235,8 +320,19 @@ impl Connection {
                 .map_err(|error| Failure::Configuration(error.message().to_owned()))?;
         }
         extra(&mut builder).map_err(|error| Failure::Configuration(error.message().to_owned()))?;
-        let config = builder.build()?;
-        Ok(Client::new(config)?)
+        if let Some(store) = default_store {
+            let mut cached = builder.clone();
+            cached
+                .set(OptionKey::TokenStore.name(), &store)
+                .map_err(|error| Failure::Configuration(error.message().to_owned()))?;
+            match Client::new(cached.build()?) {
+                Err(error) if error.kind() == ErrorKind::Store => {
+                    eprintln!("wi: warning: not caching tokens between runs: {error}");
+                }
+                other => return Ok(other?),
+            }
+        }
+        Ok(Client::new(builder.build()?)?)
     }
 
     /// The options given as flags: `-o` settings in order, then the named

@@ -47,7 +47,7 @@ impl Failure {
                 ErrorKind::InvalidArgument => EXIT_USAGE,
                 ErrorKind::Configuration => EXIT_CONFIGURATION,
                 ErrorKind::TokenRetrieval | ErrorKind::TokenExchange => EXIT_TOKEN,
-                ErrorKind::Integration => EXIT_INTEGRATION,
+                ErrorKind::Integration | ErrorKind::SkillEnv => EXIT_INTEGRATION,
                 ErrorKind::OAuthOperation => EXIT_OAUTH,
                 ErrorKind::Store | ErrorKind::Internal => EXIT_OTHER,
             },

@@ -163,6 +163,37 @@ func (s *Server) Count(tb testing.TB, path string) int {
 	return out.ByPath[path]
 }
 
+// EgressInfo is the dev server's egress rig: an authenticating proxy and the
+// HTTPS target behind it, whose certificate chains to CAPEM.
+type EgressInfo struct {
+	ProxyURL        string `json:"proxy_url"`  // without credentials
+	TargetURL       string `json:"target_url"` // https://127.0.0.1:PORT/
+	CAPEM           string `json:"ca_pem"`
+	ConnectsAllowed int    `json:"connects_allowed"`
+	ConnectsRefused int    `json:"connects_refused"`
+}
+
+// Egress starts the egress rig accepting ticket (or re-keys it): POST /_dev/egress.
+func (s *Server) Egress(tb testing.TB, ticket string) EgressInfo {
+	tb.Helper()
+	encoded, _ := json.Marshal(map[string]string{"ticket": ticket})
+	response, err := http.Post(s.BaseURL+"/_dev/egress", "application/json", bytes.NewReader(encoded))
+	if err != nil {
+		tb.Fatalf("POST /_dev/egress: %v", err)
+	}
+	var info EgressInfo
+	decode(tb, "/_dev/egress", response, &info)
+	return info
+}
+
+// EgressCounts returns the rig's counters: GET /_dev/egress.
+func (s *Server) EgressCounts(tb testing.TB) EgressInfo {
+	tb.Helper()
+	var info EgressInfo
+	s.get(tb, "/_dev/egress", &info)
+	return info
+}
+
 func (s *Server) get(tb testing.TB, path string, into any) {
 	tb.Helper()
 	response, err := http.Get(s.BaseURL + path)

@@ -20,7 +20,10 @@ fn usage_errors_exit_2() {
         ),
         (&["token", "extra"], "unexpected argument \"extra\""),
         (&["token", "--json=yes"], "--json takes no value"),
-        (&["token", "--audience", "x"], "unknown option --audience"),
+        (
+            &["token", "--subject-token", "x"],
+            "unknown option --subject-token",
+        ),
         (&["token", "--client-id"], "--client-id needs a value"),
         (
             &["token", "--max-retries", "11"],

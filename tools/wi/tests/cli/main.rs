@@ -9,5 +9,6 @@ mod exit_codes;
 mod help;
 mod oauth;
 mod outbound;
+mod readme;
 mod support;
 mod token;

@@ -199,3 +199,32 @@ fn devserver_subcommand_serves_the_protocol() {
         "{outcome:?}"
     );
 }
+
+#[test]
+fn caches_tokens_between_runs_under_the_user_cache_directory() {
+    let server = server();
+    let cache = crate::support::TempDir::new("xdg-cache");
+    let cached = || {
+        let mut command = wi(&server);
+        command.env("XDG_CACHE_HOME", &cache.0);
+        command
+    };
+    let first = run(cached(), &["token"], None).ok();
+    let second = run(cached(), &["token"], None).ok();
+    assert_eq!(first.line(), second.line(), "the second run read the cache");
+    assert_eq!(server.request_count("/oauth/token"), 1);
+    let dir = cache.0.join("workload-identity");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "the cache directory is private");
+    // --no-cache (and an explicit memory store) go to the server.
+    run(cached(), &["token", "--no-cache"], None).ok();
+    run(cached(), &["token", "--token-store", "memory"], None).ok();
+    assert_eq!(server.request_count("/oauth/token"), 3);
+    // An unusable cache directory is a warning, not a failure.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let warned = run(cached(), &["token"], None);
+    assert_eq!(warned.code, 0, "{warned:?}");
+    assert!(is_access_token(warned.line()), "{warned:?}");
+    assert!(warned.stderr.contains("not caching"), "{warned:?}");
+}
