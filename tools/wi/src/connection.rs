@@ -276,8 +276,9 @@ impl Connection {
     }
 
     /// The client of the OAuth operations (`discover`, `introspect`, `revoke`,
-    /// `register`), which need no access token: the flow is `none` unless one
-    /// is set (`-o flow=...` or `WI_FLOW`), so no client credentials are required.
+    /// `register`), which need no access token: without a flow set (`--flow`,
+    /// `-o flow=...`, `WI_FLOW`), the default flow when its settings are
+    /// complete, else `none`, which requires no client credentials.
     pub fn client_for_oauth(self) -> Result<Client, Failure> {
         self.build(true, |_| Ok(()))
     }
@@ -302,9 +303,6 @@ impl Connection {
                 .iter()
                 .any(|setting| setting.starts_with("flow="))
             || std::env::var_os(OptionKey::Flow.env_var().as_ref()).is_some();
-        if oauth_operation && !flow_set {
-            set(&mut builder, "--option", OptionKey::Flow.name(), "none")?;
-        }
         let default_store = self.default_store();
         let source = match (self.client_secret_file, self.client_secret_stdin) {
             (Some(path), _) => Some(SecretSource::File(path)),
@@ -320,6 +318,17 @@ impl Connection {
                 .map_err(|error| Failure::Configuration(error.message().to_owned()))?;
         }
         extra(&mut builder).map_err(|error| Failure::Configuration(error.message().to_owned()))?;
+        // The OAuth operations keep the configured flow when its settings are
+        // complete (so that `wi revoke` shares the identity, and the cached
+        // tokens, of `wi token`), else run with flow `none`, which needs none.
+        if oauth_operation && !flow_set {
+            if let Err(error) = builder.build() {
+                if error.kind() != ErrorKind::Configuration {
+                    return Err(error.into());
+                }
+                set(&mut builder, "--option", OptionKey::Flow.name(), "none")?;
+            }
+        }
         if let Some(store) = default_store {
             let mut cached = builder.clone();
             cached

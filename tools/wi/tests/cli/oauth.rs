@@ -193,3 +193,33 @@ fn tokens_and_secrets_never_come_from_the_command_line() {
     }
     assert!(server.requests().is_empty());
 }
+
+#[test]
+fn revoke_drops_the_token_that_wi_token_cached_between_runs() {
+    let server = server();
+    let cache = crate::support::TempDir::new("oauth-cache");
+    let home = |mut command: std::process::Command| {
+        command.env("XDG_CACHE_HOME", &cache.0);
+        command
+    };
+    let token = run(home(oauth(&server)), &["token"], None)
+        .ok()
+        .line()
+        .to_owned();
+    assert_eq!(
+        run(home(oauth(&server)), &["token"], None).ok().line(),
+        token,
+        "cached"
+    );
+    run(
+        home(oauth(&server)),
+        &["revoke", "--token-stdin"],
+        Some(&token),
+    )
+    .ok();
+    let next = run(home(oauth(&server)), &["token"], None)
+        .ok()
+        .line()
+        .to_owned();
+    assert_ne!(next, token, "the revoked token was served from the cache");
+}
