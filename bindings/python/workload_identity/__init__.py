@@ -27,13 +27,16 @@ from .exceptions import (
     IntegrationError,
     InternalError,
     InvalidArgumentError,
+    OAuthOperationError,
     Status,
+    StoreError,
     TokenExchangeError,
     TokenRetrievalError,
     WorkloadIdentityError,
 )
 from . import env_keys
 from .models import ProjectEnvVar, ProjectEnvVars
+from .oauth_models import ClientRegistration, ServerMetadata, TokenIntrospection
 from .proxy import CaBundleError, CaBundlePath, HttpsProxy
 from .skill_env import SkillEnvAPIError, ensure_skill_env_loaded, load_skill_env
 
@@ -43,15 +46,20 @@ __all__ = [
     "CaBundlePath",
     "Client",
     "ClientClosedError",
+    "ClientRegistration",
     "ConfigurationError",
     "IntegrationError",
     "InternalError",
     "InvalidArgumentError",
+    "OAuthOperationError",
     "ProjectEnvVar",
     "ProjectEnvVars",
     "HttpsProxy",
+    "ServerMetadata",
     "SkillEnvAPIError",
     "Status",
+    "StoreError",
+    "TokenIntrospection",
     "TokenExchangeError",
     "TokenRetrievalError",
     "WorkloadIdentityError",

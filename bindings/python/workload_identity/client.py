@@ -21,6 +21,7 @@ from . import _log_bridge, _native
 from ._handle import ClientHandle
 from .exceptions import InvalidArgumentError, error_for_status
 from .models import ProjectEnvVars
+from .oauth import OAuthOperations
 from .skill_env import ensure_skill_env_loaded
 
 
@@ -28,7 +29,7 @@ Timeout = Union[float, Tuple[float, float]]
 OptionValue = Union[str, bytes, int, float, bool, "os.PathLike[str]", None]
 
 
-class Client:
+class Client(OAuthOperations):
     """Workload Identity SDK Client.
 
     Configuration comes from the ``COZE_*`` environment variables, as in the

@@ -21,6 +21,8 @@ class Status(enum.IntEnum):
     TOKEN_RETRIEVAL = 3
     TOKEN_EXCHANGE = 4
     INTEGRATION = 5
+    OAUTH_OPERATION = 6
+    STORE = 7
     SKILL_ENV = 8
     INTERNAL = 99
 
@@ -90,6 +92,18 @@ class IntegrationError(WorkloadIdentityError):
     default_status = Status.INTEGRATION
 
 
+class OAuthOperationError(WorkloadIdentityError):
+    """Raised when discovery, introspection, revocation or registration fails."""
+
+    default_status = Status.OAUTH_OPERATION
+
+
+class StoreError(WorkloadIdentityError):
+    """Raised when the token store's directory cannot be created or written."""
+
+    default_status = Status.STORE
+
+
 class InternalError(WorkloadIdentityError):
     """A bug in the library, caught at its boundary (`WI_STATUS_INTERNAL`)."""
 
@@ -106,6 +120,8 @@ _CLASS_BY_STATUS: Dict[Union[Status, int], Type[WorkloadIdentityError]] = {
     Status.TOKEN_RETRIEVAL: TokenRetrievalError,
     Status.TOKEN_EXCHANGE: TokenExchangeError,
     Status.INTEGRATION: IntegrationError,
+    Status.OAUTH_OPERATION: OAuthOperationError,
+    Status.STORE: StoreError,
     Status.INTERNAL: InternalError,
 }
 
