@@ -31,7 +31,6 @@ pub fn run(server: &DevServer) {
     };
     drop(token);
 
-    const BORROW: &str = "floor: Instant check + borrow";
     const COPY: &str = "floor: Instant check + String copy";
     let mut suite = Suite::default();
     suite.library("Client::access_token (copy)", COPY, || {
@@ -39,15 +38,6 @@ pub fn run(server: &DevServer) {
             .access_token()
             .unwrap_or_else(|error| fail(&error.to_string()));
         black_box(token.len());
-    });
-    suite.library("Client::access_token_lease (lend)", BORROW, || {
-        let length = client
-            .access_token_lease(|token, lease| token.len() + lease.subsec_nanos() as usize)
-            .unwrap_or_else(|error| fail(&error.to_string()));
-        black_box(length);
-    });
-    suite.floor(BORROW, || {
-        black_box(black_box(&floor).get().map(str::len));
     });
     suite.floor(COPY, || {
         black_box(black_box(&floor).get().map(str::to_owned));
