@@ -223,3 +223,48 @@ fn revoke_drops_the_token_that_wi_token_cached_between_runs() {
         .to_owned();
     assert_ne!(next, token, "the revoked token was served from the cache");
 }
+
+#[test]
+fn the_readme_oauth_example_runs_as_written() {
+    let readme = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let text = std::fs::read_to_string(readme).unwrap();
+    let block = text
+        .split("<!-- oauth-example:begin -->\n```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```\n<!-- oauth-example:end -->").next())
+        .expect("the README holds the OAuth example");
+    let tools = std::path::PathBuf::from(env!("CARGO_BIN_EXE_wi"));
+    let path = format!(
+        "{}:{}",
+        tools.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = std::process::Command::new("bash")
+        .args([
+            "-e",
+            "-o",
+            "pipefail",
+            "-c",
+            &format!("rm -f /tmp/wi-oauth.port\n{block}"),
+        ])
+        .env_clear()
+        .env("PATH", path)
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{stdout}");
+    assert!(
+        lines[0].starts_with("\"introspection_endpoint\":\"http://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert_eq!(
+        &lines[1..],
+        ["active", "inactive", "denied", "\"client_name\":\"batch\""]
+    );
+}
