@@ -49,13 +49,13 @@ fn introspect(
     let clock = &session.config.clock;
     let reuse = session.config.introspection_cache;
     let cache = &session.identity.oauth.introspection_cache;
+    let deadline = session.deadline();
+    let url = endpoint(session, Endpoint::Introspection, deadline)?;
     if !reuse.is_zero() {
-        if let Some(answer) = cache.get(token, reuse, clock.now(), clock.wall()) {
+        if let Some(answer) = cache.get(&url, token, reuse, clock.now(), clock.wall()) {
             return Ok(answer);
         }
     }
-    let deadline = session.deadline();
-    let url = endpoint(session, Endpoint::Introspection, deadline)?;
     let credentials = session.auth.credentials(Purpose::OAuth, &url)?;
     let body = token_operation_body(&credentials.pairs(), token, token_type_hint);
     let request = HttpRequest {
@@ -68,7 +68,7 @@ fn introspect(
     })?;
     let answer = Arc::new(sent.value);
     if !reuse.is_zero() {
-        cache.put(token, &answer, reuse, sent.sent_at, clock.wall());
+        cache.put(&url, token, &answer, reuse, sent.sent_at, clock.wall());
     }
     Ok(answer)
 }

@@ -6,8 +6,9 @@
 //! fetch time plus the reuse period and the token's `exp` (wall clock), and
 //! at most [`CAPACITY`] of them: a full cache first drops the dead entries,
 //! then the oldest. Entries are keyed by an HMAC of the token under a key
-//! drawn at random for this cache, so the cache holds no token. Revoking a
-//! token through the library drops its entry.
+//! drawn at random for this cache, so the cache holds no token, and an answer
+//! serves only requests to the endpoint that gave it. Revoking a token through
+//! the library drops its entry.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -51,6 +52,8 @@ impl Default for IntrospectionCache {
 
 struct Entry {
     answer: Arc<Introspection>,
+    /// The introspection endpoint that answered.
+    endpoint: String,
     fetched_at: Instant,
     /// Reused until then (the reuse period of the client that fetched it)...
     until: Instant,
@@ -77,9 +80,10 @@ impl IntrospectionCache {
         key
     }
 
-    /// A live positive answer for `token`, fetched less than `reuse` ago.
+    /// A live positive answer of `endpoint` for `token`, fetched less than `reuse` ago.
     pub(super) fn get(
         &self,
+        endpoint: &str,
         token: &str,
         reuse: Duration,
         now: Instant,
@@ -90,13 +94,15 @@ impl IntrospectionCache {
         let entry = entries.get(&key)?;
         // A client with a shorter reuse period than the one that fetched the
         // answer reuses it for its own period only.
-        (entry.live(now, wall) && now < entry.fetched_at + reuse).then(|| entry.answer.clone())
+        let fresh = entry.live(now, wall) && now < entry.fetched_at + reuse;
+        (fresh && entry.endpoint == endpoint).then(|| entry.answer.clone())
     }
 
-    /// Keeps `answer` for `token` (fetched at `now`) for `reuse`, if it is
-    /// positive and the token has not expired.
+    /// Keeps `answer` of `endpoint` for `token` (fetched at `now`) for
+    /// `reuse`, if it is positive and the token has not expired.
     pub(super) fn put(
         &self,
+        endpoint: &str,
         token: &str,
         answer: &Arc<Introspection>,
         reuse: Duration,
@@ -105,6 +111,7 @@ impl IntrospectionCache {
     ) {
         let entry = Entry {
             answer: answer.clone(),
+            endpoint: endpoint.to_owned(),
             fetched_at: now,
             until: now + reuse,
             exp: answer.exp,
@@ -155,6 +162,8 @@ impl IntrospectionCache {
 mod tests {
     use super::*;
 
+    const E: &str = "https://auth.example.com/introspect";
+
     fn answer(active: bool, exp: Option<i64>) -> Arc<Introspection> {
         Arc::new(Introspection {
             document: format!("{{\"active\":{active}}}"),
@@ -171,9 +180,10 @@ mod tests {
         let now = Instant::now();
         let wall = SystemTime::now();
         let in_an_hour = unix_seconds(wall) + 3600;
-        cache.put("a", &answer(true, Some(in_an_hour)), reuse, now, wall);
-        cache.put("b", &answer(false, None), reuse, now, wall);
+        cache.put(E, "a", &answer(true, Some(in_an_hour)), reuse, now, wall);
+        cache.put(E, "b", &answer(false, None), reuse, now, wall);
         cache.put(
+            E,
             "c",
             &answer(true, Some(unix_seconds(wall) - 1)),
             reuse,
@@ -181,27 +191,38 @@ mod tests {
             wall,
         );
         cache.put(
+            E,
             "d",
             &answer(true, Some(unix_seconds(wall) + 5)),
             reuse,
             now,
             wall,
         );
-        assert!(cache.get("a", reuse, now, wall).is_some());
-        assert!(cache.get("b", reuse, now, wall).is_none(), "negative");
-        assert!(cache.get("c", reuse, now, wall).is_none(), "expired");
+        assert!(cache.get(E, "a", reuse, now, wall).is_some());
+        assert!(cache.get(E, "b", reuse, now, wall).is_none(), "negative");
+        assert!(cache.get(E, "c", reuse, now, wall).is_none(), "expired");
         let later = now + Duration::from_secs(6);
         let later_wall = wall + Duration::from_secs(6);
-        assert!(cache.get("a", reuse, later, later_wall).is_some());
+        assert!(cache.get(E, "a", reuse, later, later_wall).is_some());
         assert!(
-            cache.get("d", reuse, later, later_wall).is_none(),
+            cache.get(E, "d", reuse, later, later_wall).is_none(),
             "past exp"
         );
         let after = now + reuse;
-        assert!(cache.get("a", reuse, after, wall).is_none(), "past reuse");
-        cache.put("e", &answer(true, None), reuse, now, wall);
+        assert!(
+            cache.get(E, "a", reuse, after, wall).is_none(),
+            "past reuse"
+        );
+        cache.put(E, "e", &answer(true, None), reuse, now, wall);
         cache.remove("e");
-        assert!(cache.get("e", reuse, now, wall).is_none(), "removed");
+        assert!(cache.get(E, "e", reuse, now, wall).is_none(), "removed");
+        cache.put(E, "f", &answer(true, None), reuse, now, wall);
+        assert!(
+            cache
+                .get("https://other.example/i", "f", reuse, now, wall)
+                .is_none(),
+            "other endpoint"
+        );
     }
 
     #[test]
@@ -213,6 +234,7 @@ mod tests {
         for index in 0..CAPACITY + 50 {
             let at = now + Duration::from_millis(index as u64);
             cache.put(
+                E,
                 &format!("token-{index}"),
                 &positive,
                 Duration::from_secs(60),
@@ -223,11 +245,11 @@ mod tests {
         assert_eq!(cache.len(), CAPACITY);
         let at = now + Duration::from_millis(CAPACITY as u64 + 50);
         assert!(cache
-            .get("token-0", Duration::from_secs(60), at, wall)
+            .get(E, "token-0", Duration::from_secs(60), at, wall)
             .is_none());
         let last = format!("token-{}", CAPACITY + 49);
         assert!(cache
-            .get(&last, Duration::from_secs(60), at, wall)
+            .get(E, &last, Duration::from_secs(60), at, wall)
             .is_some());
     }
 }
