@@ -11,7 +11,7 @@
 //! the library drops its entry.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
@@ -26,8 +26,10 @@ type TokenKey = [u8; 32];
 
 /// The cache of one identity. Thread-safe; the lock is held for a map
 /// operation, never across I/O.
+#[derive(Default)]
 pub(super) struct IntrospectionCache {
-    key: hmac::Key,
+    /// Drawn at first use: an identity that never caches pays nothing.
+    key: OnceLock<hmac::Key>,
     entries: Mutex<HashMap<TokenKey, Entry>>,
 }
 
@@ -36,17 +38,6 @@ impl std::fmt::Debug for IntrospectionCache {
         f.debug_struct("IntrospectionCache")
             .field("entries", &self.entries.lock().len())
             .finish_non_exhaustive()
-    }
-}
-
-impl Default for IntrospectionCache {
-    fn default() -> Self {
-        let rng = ring::rand::SystemRandom::new();
-        IntrospectionCache {
-            key: hmac::Key::generate(hmac::HMAC_SHA256, &rng)
-                .expect("the system's random source works"),
-            entries: Mutex::default(),
-        }
     }
 }
 
@@ -74,7 +65,11 @@ fn unix_seconds(wall: SystemTime) -> i64 {
 
 impl IntrospectionCache {
     fn key_of(&self, token: &str) -> TokenKey {
-        let tag = hmac::sign(&self.key, token.as_bytes());
+        let key = self.key.get_or_init(|| {
+            hmac::Key::generate(hmac::HMAC_SHA256, &ring::rand::SystemRandom::new())
+                .expect("the system's random source works")
+        });
+        let tag = hmac::sign(key, token.as_bytes());
         let mut key = [0; 32];
         key.copy_from_slice(tag.as_ref());
         key
@@ -138,6 +133,9 @@ impl IntrospectionCache {
 
     /// Drops the answer for `token`, if any.
     pub(super) fn remove(&self, token: &str) {
+        if self.key.get().is_none() {
+            return; // nothing was ever kept
+        }
         let key = self.key_of(token);
         self.entries.lock().remove(&key);
     }
