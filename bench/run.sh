@@ -47,7 +47,7 @@ say "installing the peers"
 [ -x "$work/venv/bin/python" ] || python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check -r bench/python/requirements.txt
 [ -d bindings/node/node_modules/koffi ] || (cd bindings/node && npm ci --no-audit --no-fund)
-(cd bench/go && go mod download && go test -count=1 -run '^$' -bench '^$' . >/dev/null)
+(cd bench/go && go mod download && go test -count=1 -tags wi_intree -run '^$' -bench '^$' . >/dev/null)
 python=$work/venv/bin/python
 
 say "starting the dev server"
@@ -74,7 +74,7 @@ run() { # run SECTION-LABEL COMMAND...: appends the command's records to the res
 for pass in $(seq "$passes"); do
   run "pass $pass/$passes, cached: C ABI" "$work/c-bench" cached
   run "pass $pass/$passes, cached: Rust API" "$release/wi-bench" cached
-  run "pass $pass/$passes, cached: Go binding, oauth2, Go floor" bash -c "cd bench/go && go test \
+  run "pass $pass/$passes, cached: Go binding, oauth2, Go floor" bash -c "cd bench/go && go test -tags wi_intree \
     -count=$WI_BENCH_ROUNDS -run '^\$' -bench '^BenchmarkCached' -benchtime=100ms -benchmem . \
     | '$python' ../report.py go-records"
   run "pass $pass/$passes, cached: Node binding" node bench/node/bench.mjs
@@ -86,7 +86,7 @@ run "cold: library, ureq direct" "$release/wi-bench" cold
 run "cold: Python binding, Coze SDK" "$python" bench/python/bench.py cold
 run "introspection: library, positive-answer cache, ureq direct" "$release/wi-bench" introspect
 run "herd: library" "$release/wi-bench" herd
-run "herd: Go binding, oauth2" bash -c "cd bench/go && go test -count=1 -run '^TestHerd\$' -v ."
+run "herd: Go binding, oauth2" bash -c "cd bench/go && go test -tags wi_intree -count=1 -run '^TestHerd\$' -v ."
 run "herd: Python binding, Coze SDK" "$python" bench/python/bench.py herd
 run "footprint: RSS per client" "$release/wi-bench" footprint
 run "footprint: allocations per call" "$release/wi-bench" allocs

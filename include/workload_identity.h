@@ -332,13 +332,31 @@ bool wi_peek_access_token_lease(const struct wi_client *client, char **out_token
  * Gets the access token like `wi_get_access_token`, plus a lease: how many
  * milliseconds the caller may keep reusing this token without calling again
  * (at most one second, never past the point where the library would start
- * refreshing it; 0 means "ask again next time"). For bindings whose foreign
- * call costs more than a local time check; the library still decides.
+ * refreshing it; 0 means "ask again next time"), and only while
+ * `*wi_invalidation_counter()` keeps the value read before this call. For
+ * bindings whose foreign call costs more than a local time check; the
+ * library still decides.
  *
  * `out_lease_ms` is required. Ownership and failures as for
- * `wi_get_access_token`; on failure `*out_lease_ms` is 0. Thread-safe.
+ * `wi_get_access_token`; on any failure (whatever argument was NULL)
+ * `*out_token` is NULL and `*out_lease_ms` 0, for each that is not NULL.
+ * Thread-safe.
  */
 wi_status wi_get_access_token_lease(const struct wi_client *client, char **out_token, uint32_t *out_lease_ms, struct wi_error **out_error);
+
+/**
+ * The process-wide invalidation counter: it changes whenever a cached access
+ * token is dropped or replaced before its time, through any client
+ * (`wi_invalidate_token`, `wi_force_refresh`, the integration API's 401
+ * retry, a caught panic). A token from `wi_get_access_token_lease` may be
+ * reused during its lease only while the counter holds the value it had
+ * before that call, so that an invalidation reaches every client at once.
+ *
+ * Returns a pointer to static memory, valid for the life of the process:
+ * never free it. Read it with an (acquire) atomic load, without a call.
+ * Thread-safe.
+ */
+const uint32_t *wi_invalidation_counter(void);
 
 /**
  * Copies the access token into the caller's buffer: no allocation on the
@@ -349,7 +367,8 @@ wi_status wi_get_access_token_lease(const struct wi_client *client, char **out_t
  * A buffer too small gives `WI_STATUS_INVALID_ARGUMENT` with `*out_len` set to
  * the length needed and the buffer left empty (its first byte NUL, if any).
  * The caller should wipe the buffer when done. Other failures as for
- * `wi_get_access_token`, with `*out_len` 0. Thread-safe.
+ * `wi_get_access_token`, with `*out_len` 0 and the buffer empty (whatever
+ * argument was NULL, for each that is not NULL). Thread-safe.
  */
 wi_status wi_get_access_token_into(const struct wi_client *client, char *buffer, size_t buffer_len, size_t *out_len, struct wi_error **out_error);
 
@@ -676,7 +695,8 @@ wi_status wi_load_skill_env(const char *const *source_paths, size_t source_path_
  *
  * `client` and `out_stats` are required, and `out_stats->struct_size` must be
  * at least `sizeof(uint32_t)` (else `WI_STATUS_INVALID_ARGUMENT`); members
- * beyond `struct_size` are not touched. Thread-safe.
+ * beyond `struct_size` are not touched. On failure with a valid `out_stats`
+ * (e.g. `client` NULL), the counters within `struct_size` are 0. Thread-safe.
  */
 wi_status wi_client_stats(const struct wi_client *client, struct wi_stats *out_stats);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the committed header against the built library: every exported wi_*
-# symbol is declared, the header compiles alone as C and as C++, and every
-# declared item carries a doc comment.
+# symbol is declared, the header compiles alone as C and as C++, every
+# declared item carries a doc comment, and the Go module's copy is identical.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 header=include/workload_identity.h
@@ -14,6 +14,9 @@ for symbol in $(nm -D --defined-only "$lib" | awk '$3 ~ /^wi_/ {print $3}'); do
   fi
 done
 [ "$missing" = 0 ]
+
+cmp -s "$header" bindings/go/workload_identity.h \
+  || { echo "bindings/go/workload_identity.h differs from $header: make build copies it"; exit 1; }
 
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 printf '#include "workload_identity.h"\nint main(void) { return wi_version() == 0; }\n' > "$tmp/alone.c"

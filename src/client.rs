@@ -133,17 +133,21 @@ impl Client {
     /// instead of copying it (a cached call then allocates nothing itself),
     /// together with its *lease*: how long the caller may keep reusing it
     /// without asking again (until the advisory refresh point; zero when the
-    /// token did not come from a fresh cache entry).
-    pub(crate) fn access_token_lease<R>(
+    /// token did not come from a fresh cache entry), as long as
+    /// [`crate::invalidation_counter`] keeps the value it had before this call
+    /// (a token dropped or replaced early, through any client, changes it).
+    pub fn access_token_lease<R>(
         &self,
         use_token: impl FnOnce(Lease<'_>) -> R,
     ) -> Result<R, Error> {
-        self.access_token_until(self.session().deadline(), use_token)
+        self.access_token_until(None, use_token)
     }
 
+    /// The access token, waiting for a refresh at most until `deadline`
+    /// (`None`: the configured deadline from now, computed only when needed).
     fn access_token_until<R>(
         &self,
-        deadline: Instant,
+        deadline: Option<Instant>,
         use_token: impl FnOnce(Lease<'_>) -> R,
     ) -> Result<R, Error> {
         let cache = &self.session().identity.cache;
@@ -151,6 +155,7 @@ impl Client {
             Ok(result) => return Ok(result),
             Err(use_token) => use_token,
         };
+        let deadline = deadline.unwrap_or_else(|| self.session().deadline());
         let token = cache.get(self.source()?, self.call(deadline))?;
         Ok(use_token(lease_of(&token, Duration::ZERO)))
     }
@@ -368,17 +373,17 @@ impl Client {
         let bearer = |lease: Lease<'_>| {
             (
                 SecretString::from(lease.token),
-                Zeroizing::new(format!("Bearer {}", lease.token)),
+                protocol::bearer_authorization(lease.token),
             )
         };
-        let (token, authorization) = self.access_token_until(deadline, bearer)?;
+        let (token, authorization) = self.access_token_until(Some(deadline), bearer)?;
         match request(&authorization, deadline) {
             Err(error) if error.http_status() == Some(401) => {
                 log(Level::Info, || {
                     format!("{operation:?}: access token rejected (401), fetching a new one")
                 });
                 self.invalidate_token(token.expose());
-                let (_, authorization) = self.access_token_until(deadline, bearer)?;
+                let (_, authorization) = self.access_token_until(Some(deadline), bearer)?;
                 request(&authorization, deadline)
             }
             other => other,

@@ -3,6 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use zeroize::Zeroizing;
+
+use crate::redact;
+
 /// The class of a failure; the numbers are the C ABI's `wi_status` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
@@ -174,6 +178,24 @@ impl Error {
         self
     }
 
+    /// This error with each of `secrets` masked wherever it occurs in the
+    /// message or the OAuth members (server-supplied text may echo a request).
+    /// The unmasked texts are wiped.
+    pub(crate) fn masking(mut self, secrets: &[&str]) -> Self {
+        let mask = |text: &mut String| {
+            let masked = redact::secrets(text, secrets);
+            drop(Zeroizing::new(std::mem::replace(text, masked)));
+        };
+        mask(&mut self.message);
+        if let Some(code) = &mut self.oauth_error {
+            mask(code);
+        }
+        if let Some(description) = &mut self.oauth_error_description {
+            mask(description);
+        }
+        self
+    }
+
     pub(crate) fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
         self.retry_after = retry_after;
         self
@@ -220,9 +242,11 @@ impl Error {
     }
 
     /// Failures that will not go away by asking again soon: credentials or
-    /// request rejected with an OAuth error (other than the retryable ones).
+    /// request rejected with an OAuth error (other than the retryable ones),
+    /// whatever the HTTP status it came with (RFC 6749 5.2 is by content;
+    /// 5xx are retryable).
     pub(crate) fn is_non_recoverable(&self) -> bool {
-        !self.retryable && matches!(self.http_status, Some(400..=499)) && self.oauth_error.is_some()
+        !self.retryable && self.http_status.is_some() && self.oauth_error.is_some()
     }
 }
 

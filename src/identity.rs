@@ -2,9 +2,7 @@
 //! one token cache, one in-flight refresh, one retry budget and one set of counters.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
-
-use parking_lot::Mutex;
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwapOption;
 use zeroize::Zeroizing;
@@ -12,6 +10,7 @@ use zeroize::Zeroizing;
 use crate::cache::TokenCache;
 use crate::config::{Config, TokenStore};
 use crate::error::Error;
+use crate::fork::{lock, ForkLocal};
 use crate::oauth::OAuthState;
 use crate::retry::RetryBudget;
 use crate::secret::SecretString;
@@ -117,11 +116,9 @@ pub(crate) struct Identity {
 
 impl Identity {
     fn new(config: &Config, store: Option<StoreEntry>) -> Self {
-        let clock = config.clock.clone();
-        let now = clock.now();
         Identity {
-            cache: Arc::new(TokenCache::new(clock)),
-            retry_budget: RetryBudget::new(now),
+            cache: Arc::new(TokenCache::new(config.clock.clone())),
+            retry_budget: RetryBudget::new(),
             refresh_token: ArcSwapOption::new(config.refresh_token.clone().map(Arc::new)),
             store,
             oauth: OAuthState::default(),
@@ -159,10 +156,11 @@ impl Identity {
 
 type Registry = Mutex<HashMap<IdentityKey, Arc<Identity>>>;
 
-fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(Registry::default)
-}
+/// The registry of this process. A forked child starts with a copy of its
+/// parent's, when the parent's was not locked at the moment of the fork (a
+/// non-blocking check), so that its new clients still share the identities
+/// (and the cached tokens) of the parent; otherwise with an empty one.
+static REGISTRY: ForkLocal<Registry> = ForkLocal::new();
 
 /// The identity of `config`, created on first use.
 ///
@@ -189,7 +187,11 @@ pub(crate) fn identity_for(
             &[&key.0, key_digest.map_or(&[][..], |digest| &digest[..])],
         )),
     };
-    let mut identities = registry().lock();
+    let registry = REGISTRY.get(|inherited| {
+        let copy = inherited.and_then(|registry| registry.try_lock().ok().map(|map| map.clone()));
+        Mutex::new(copy.unwrap_or_default())
+    });
+    let mut identities = lock(&registry);
     identities.retain(|_, identity| {
         Arc::strong_count(identity) > 1
             || identity.cache.has_valid_token()
@@ -199,31 +201,4 @@ pub(crate) fn identity_for(
         .entry(key)
         .or_insert_with(|| Arc::new(Identity::new(config, store)))
         .clone())
-}
-
-/// Takes the registry lock and every identity's locks, in that order (the order
-/// the library itself uses), and keeps them until [`release_all_after_fork`].
-pub(crate) fn hold_all_for_fork() {
-    let identities = registry().lock();
-    for identity in identities.values() {
-        identity.cache.hold_for_fork();
-        identity.retry_budget.hold_for_fork();
-        identity.oauth.hold_for_fork();
-    }
-    std::mem::forget(identities);
-}
-
-/// Releases what [`hold_all_for_fork`] took.
-///
-/// # Safety
-/// Only after `hold_all_for_fork`, once, in the parent or the child of the fork.
-pub(crate) unsafe fn release_all_after_fork() {
-    let registry = registry();
-    // The registry lock is held by this thread (forgotten guard): read through it.
-    for identity in (*registry.data_ptr()).values() {
-        identity.cache.release_after_fork();
-        identity.retry_budget.release_after_fork();
-        identity.oauth.release_after_fork();
-    }
-    registry.force_unlock();
 }

@@ -35,6 +35,7 @@ mod lane;
 mod log;
 mod oauth;
 mod protocol;
+mod redact;
 mod retry;
 mod secret;
 mod session;
@@ -42,7 +43,10 @@ mod skill_env;
 mod stats;
 mod store;
 mod transport;
+mod url;
+mod wipe;
 
+pub use cache::{invalidation_counter, Lease};
 pub use client::{Client, ExchangedToken};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{

@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Operation};
+use crate::redact::quote;
 use crate::secret::SecretString;
 
 mod oauth;
@@ -27,8 +28,6 @@ pub(crate) const TOKEN_TYPE_ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-ty
 pub(crate) const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(3600);
 /// Longest lifetime accepted (ten years); anything above is a malformed response.
 const MAX_EXPIRES_IN_SECS: f64 = 315_360_000.0;
-/// Longest piece of server-provided text quoted in an error message.
-const MAX_QUOTED_CHARS: usize = 300;
 
 /// A successful token response (either step, or a general exchange).
 #[derive(Debug)]
@@ -53,12 +52,33 @@ pub struct EnvVar {
     pub value: SecretString,
 }
 
+/// Whether `byte` stands for itself in a form body.
+fn unreserved(byte: u8) -> bool {
+    matches!(byte, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~')
+}
+
 /// `application/x-www-form-urlencoded`, byte-compatible with Python's
 /// `urlencode` (space as `+`, everything but `A-Za-z0-9_.-~` percent-encoded).
-/// The buffer is wiped on drop: it may hold the client secret.
+/// The buffer is wiped on drop: it may hold the client secret. It is allocated
+/// once, at its exact size, so that no growth leaves a copy behind.
 pub(crate) fn form_encode(pairs: &[(&str, &str)]) -> Zeroizing<Vec<u8>> {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = Zeroizing::new(Vec::with_capacity(256));
+    let encoded_len = |text: &str| -> usize {
+        text.bytes()
+            .map(|byte| {
+                if unreserved(byte) || byte == b' ' {
+                    1
+                } else {
+                    3
+                }
+            })
+            .sum()
+    };
+    let size: usize = pairs
+        .iter()
+        .map(|(key, value)| encoded_len(key) + encoded_len(value) + 2)
+        .sum();
+    let mut out = Zeroizing::new(Vec::with_capacity(size));
     for (index, (key, value)) in pairs.iter().enumerate() {
         if index > 0 {
             out.push(b'&');
@@ -69,9 +89,7 @@ pub(crate) fn form_encode(pairs: &[(&str, &str)]) -> Zeroizing<Vec<u8>> {
             }
             for &byte in part.as_bytes() {
                 match byte {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
-                        out.push(byte)
-                    }
+                    _ if unreserved(byte) => out.push(byte),
                     b' ' => out.push(b'+'),
                     _ => {
                         out.push(b'%');
@@ -89,11 +107,14 @@ pub(crate) fn form_encode(pairs: &[(&str, &str)]) -> Zeroizing<Vec<u8>> {
 /// base64-encoded. Wiped on drop.
 pub(crate) fn basic_authorization(client_id: &str, client_secret: &str) -> Zeroizing<String> {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut plain = form_encode(&[("", client_id)]);
-    plain.remove(0); // the "=" of the empty key
+    // Each starts with the "=" of an empty key.
+    let id = form_encode(&[("", client_id)]);
+    let secret = form_encode(&[("", client_secret)]);
+    let mut plain = Zeroizing::new(Vec::with_capacity(id.len() + secret.len() - 1));
+    plain.extend_from_slice(&id[1..]);
     plain.push(b':');
-    plain.extend_from_slice(&form_encode(&[("", client_secret)])[1..]);
-    let mut out = Zeroizing::new(String::with_capacity(6 + plain.len() * 4 / 3 + 4));
+    plain.extend_from_slice(&secret[1..]);
+    let mut out = Zeroizing::new(String::with_capacity(6 + plain.len().div_ceil(3) * 4));
     out.push_str("Basic ");
     for chunk in plain.chunks(3) {
         let bytes = [
@@ -223,17 +244,52 @@ pub(crate) fn token_request_body(
     form_encode(&fields)
 }
 
+/// `Bearer` credentials for an `Authorization` header, allocated once at their
+/// exact size. Wiped on drop.
+pub(crate) fn bearer_authorization(token: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(7 + token.len()));
+    out.push_str("Bearer ");
+    out.push_str(token);
+    out
+}
+
+/// A parsed response whose strings (tokens, credentials, env-var values) are
+/// wiped when it is dropped; serde_json would free them unwiped.
+struct WipedJson(Value);
+
+impl WipedJson {
+    fn parse(body: &[u8]) -> Option<WipedJson> {
+        serde_json::from_slice(body).ok().map(WipedJson)
+    }
+
+    fn object(&self) -> Option<&Map<String, Value>> {
+        self.0.as_object()
+    }
+}
+
+impl Drop for WipedJson {
+    fn drop(&mut self) {
+        fn wipe(value: &mut Value) {
+            match value {
+                Value::String(text) => text.zeroize(),
+                Value::Array(items) => items.iter_mut().for_each(wipe),
+                Value::Object(map) => map.values_mut().for_each(wipe),
+                Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            }
+        }
+        wipe(&mut self.0);
+    }
+}
+
 /// Parses a token endpoint response. Any failure is an error of `operation`.
 pub(crate) fn parse_token_response(
     status: u16,
     body: &[u8],
     operation: Operation,
 ) -> Result<TokenResponse, Error> {
-    let json: Option<Map<String, Value>> = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Some(map),
-        _ => None,
-    };
-    if let Some(error) = error_answer(status, json.as_ref(), operation) {
+    let parsed = WipedJson::parse(body);
+    let json = parsed.as_ref().and_then(WipedJson::object);
+    if let Some(error) = error_answer(status, json, operation) {
         return Err(error);
     }
     let map = json.ok_or_else(|| {
@@ -241,13 +297,13 @@ pub(crate) fn parse_token_response(
     })?;
     let malformed = |why: String| Error::new(operation, why).with_http_status(status);
     let access_token = match map.get("access_token") {
-        Some(Value::String(token)) if !token.is_empty() && !token.contains('\0') => {
+        Some(Value::String(token)) if !token.is_empty() && fits_a_header(token) => {
             SecretString::from(token.as_str())
         }
         Some(Value::String(_)) => {
-            return Err(malformed(
-                "access_token is empty or contains a NUL byte".into(),
-            ))
+            return Err(malformed(format!(
+                "access_token is empty or {NOT_A_HEADER_VALUE}"
+            )))
         }
         Some(_) => return Err(malformed("access_token is not a string".into())),
         None => return Err(malformed("response has no access_token".into())),
@@ -280,15 +336,19 @@ pub(crate) fn parse_token_response(
 }
 
 /// The error an OAuth endpoint's answer carries, if any: an RFC 6749 `error`
-/// member (whatever the status), else a status that is not 2xx. Retryable:
-/// 408, 429, 5xx, `temporarily_unavailable`, `server_error`.
+/// member (RFC 6749 5.2: whatever the HTTP status, as some servers answer 200;
+/// `null` is no error), else a status that is not 2xx. Retryable: 408, 429,
+/// 5xx, `temporarily_unavailable`, `server_error`.
 fn error_answer(
     status: u16,
     json: Option<&Map<String, Value>>,
     operation: Operation,
 ) -> Option<Error> {
     let status_retryable = matches!(status, 408 | 429 | 500..=599);
-    if let Some(code) = json.and_then(|map| map.get("error")) {
+    if let Some(code) = json
+        .and_then(|map| map.get("error"))
+        .filter(|code| !code.is_null())
+    {
         let code = match code {
             Value::String(code) => quote(code),
             other => quote(&other.to_string()),
@@ -304,13 +364,12 @@ fn error_answer(
             message.push_str(": ");
             message.push_str(text);
         }
-        let mut error = Error::new(operation, message)
-            .with_oauth(Some(code), description)
-            .retryable(retryable);
-        if status != 200 {
-            error = error.with_http_status(status);
-        }
-        return Some(error);
+        return Some(
+            Error::new(operation, message)
+                .with_oauth(Some(code), description)
+                .with_http_status(status)
+                .retryable(retryable),
+        );
     }
     if !(200..300).contains(&status) {
         return Some(
@@ -343,10 +402,15 @@ fn parse_lifetime(value: &Value) -> Result<Duration, String> {
 /// Parses an integration-credential response.
 pub(crate) fn parse_integration_response(status: u16, body: &[u8]) -> Result<SecretString, Error> {
     let data = parse_outbound(status, body, Operation::IntegrationCredential)?;
-    match data.get("credential") {
-        Some(Value::String(credential)) if !credential.contains('\0') => {
+    match data.0.get("credential") {
+        Some(Value::String(credential)) if fits_a_header(credential) => {
             Ok(SecretString::from(credential.as_str()))
         }
+        Some(Value::String(_)) => Err(Error::new(
+            Operation::IntegrationCredential,
+            format!("data.credential {NOT_A_HEADER_VALUE}"),
+        )
+        .with_http_status(status)),
         Some(_) => Err(Error::new(
             Operation::IntegrationCredential,
             "data.credential is not a string",
@@ -364,7 +428,7 @@ pub(crate) fn parse_integration_response(status: u16, body: &[u8]) -> Result<Sec
 pub(crate) fn parse_env_vars_response(status: u16, body: &[u8]) -> Result<Vec<EnvVar>, Error> {
     let data = parse_outbound(status, body, Operation::ProjectEnvVars)?;
     let malformed = |why: &str| Error::new(Operation::ProjectEnvVars, why).with_http_status(status);
-    let secrets = match data.get("secrets") {
+    let secrets = match data.0.get("secrets") {
         Some(Value::Array(items)) => items,
         Some(_) => return Err(malformed("data.secrets is not an array")),
         None => return Err(malformed("response has no data.secrets")),
@@ -374,29 +438,26 @@ pub(crate) fn parse_env_vars_response(status: u16, body: &[u8]) -> Result<Vec<En
         .enumerate()
         .map(|(index, item)| {
             let field = |name: &str| match item.get(name) {
-                Some(Value::String(text)) if !text.contains('\0') => Ok(text.clone()),
+                Some(Value::String(text)) if !text.contains('\0') => Ok(text.as_str()),
                 _ => Err(malformed(&format!(
                     "data.secrets[{index}] has no string {name:?}"
                 ))),
             };
             Ok(EnvVar {
-                key: field("key")?,
-                value: SecretString::new(field("value")?),
+                key: field("key")?.to_owned(),
+                value: SecretString::from(field("value")?),
             })
         })
         .collect()
 }
 
-/// The `data` object of an outbound-auth API response, or the error it carries.
-fn parse_outbound(
-    status: u16,
-    body: &[u8],
-    operation: Operation,
-) -> Result<Map<String, Value>, Error> {
-    let json = serde_json::from_slice::<Value>(body).ok();
+/// The `data` object of an outbound-auth API response (wiped on drop), or the
+/// error it carries.
+fn parse_outbound(status: u16, body: &[u8], operation: Operation) -> Result<WipedJson, Error> {
+    let mut json = WipedJson::parse(body);
     let server_msg = json
         .as_ref()
-        .and_then(|json| json.get("msg"))
+        .and_then(|json| json.0.get("msg"))
         .and_then(Value::as_str)
         .map(quote);
     if status != 200 {
@@ -414,7 +475,7 @@ fn parse_outbound(
             .with_http_status(status)
             .retryable(matches!(status, 408 | 429 | 500..=599)));
     }
-    let Some(Value::Object(mut map)) = json else {
+    let Some(map) = json.as_mut().and_then(|json| json.0.as_object_mut()) else {
         return Err(Error::new(operation, "response is not a JSON object").with_http_status(status));
     };
     match map.get("code") {
@@ -432,24 +493,22 @@ fn parse_outbound(
         }
         None => return Err(Error::new(operation, "response has no code").with_http_status(status)),
     }
-    match map.remove("data") {
-        Some(Value::Object(data)) => Ok(data),
+    match map.remove("data").map(WipedJson) {
+        Some(data) if data.object().is_some() => Ok(data),
         Some(_) => Err(Error::new(operation, "data is not an object").with_http_status(status)),
         None => Err(Error::new(operation, "response has no data").with_http_status(status)),
     }
 }
 
-/// Server-provided text, shortened and stripped of control characters.
-fn quote(text: &str) -> String {
-    let mut quoted: String = text
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_QUOTED_CHARS)
-        .collect();
-    if text.chars().count() > MAX_QUOTED_CHARS {
-        quoted.push('…');
-    }
-    quoted
+/// Why a token or credential was refused by [`fits_a_header`].
+const NOT_A_HEADER_VALUE: &str =
+    "holds a character that cannot go in an HTTP header (only visible ASCII is accepted)";
+
+/// Whether a token or credential can go in an HTTP header as it is: visible
+/// ASCII only (RFC 7230 `VCHAR`; RFC 6750's `b64token` is a subset), so no
+/// control character (no header injection), no space, no non-ASCII byte.
+fn fits_a_header(value: &str) -> bool {
+    value.bytes().all(|byte| byte.is_ascii_graphic())
 }
 
 #[cfg(test)]
@@ -537,6 +596,52 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.is_retryable());
+    }
+
+    #[test]
+    fn tokens_and_credentials_must_fit_a_header() {
+        for bad in [
+            "a\r\nX-Injected: evil",
+            "a b",
+            "é",
+            "a\u{7f}",
+            "a\u{0}",
+            "\t",
+        ] {
+            let body = serde_json::json!({ "access_token": bad }).to_string();
+            let error = parse_token_response(200, body.as_bytes(), Operation::IdToken).unwrap_err();
+            assert!(error.message().contains("HTTP header"), "{bad:?}: {error}");
+            assert!(!error.is_retryable());
+            assert_eq!(error.http_status(), Some(200));
+            let body = serde_json::json!({ "code": 0, "data": { "credential": bad } }).to_string();
+            let error = parse_integration_response(200, body.as_bytes()).unwrap_err();
+            assert!(error.message().contains("HTTP header"), "{bad:?}: {error}");
+        }
+        let visible: String = (0x21u8..=0x7e).map(char::from).collect();
+        let body = serde_json::json!({ "access_token": visible }).to_string();
+        let parsed = parse_token_response(200, body.as_bytes(), Operation::IdToken).unwrap();
+        assert_eq!(parsed.access_token.expose(), visible);
+    }
+
+    #[test]
+    fn oauth_errors_are_classified_by_content() {
+        let error = parse_token_response(200, br#"{"error":"invalid_grant"}"#, Operation::IdToken)
+            .unwrap_err();
+        assert_eq!(error.http_status(), Some(200));
+        assert_eq!(error.oauth_error(), Some("invalid_grant"));
+        assert!(!error.is_retryable() && error.is_non_recoverable());
+        let error = parse_token_response(
+            200,
+            br#"{"error":"temporarily_unavailable"}"#,
+            Operation::IdToken,
+        )
+        .unwrap_err();
+        assert!(error.is_retryable() && !error.is_non_recoverable());
+        let body = br#"{"access_token":"t","error":null,"error_description":null}"#;
+        let parsed = parse_token_response(200, body, Operation::IdToken).unwrap();
+        assert_eq!(parsed.access_token.expose(), "t");
+        let error = parse_token_response(200, br#"{"error":false}"#, Operation::IdToken);
+        assert!(error.is_err(), "any other error member is an error");
     }
 
     #[test]

@@ -4,7 +4,9 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use std::sync::Mutex;
+
+use crate::fork::{lock, ForkLocal};
 
 /// First backoff step.
 pub(crate) const BACKOFF_BASE: Duration = Duration::from_millis(100);
@@ -38,10 +40,11 @@ pub(crate) fn backoff(retry: u32, retry_after: Option<Duration>) -> Duration {
 
 /// A token bucket shared by every client of one identity, so that during an
 /// outage a large process does not multiply its load: each retry takes a token,
-/// tokens come back slowly over time. Thread-safe.
+/// tokens come back slowly over time. Thread-safe; a forked child starts
+/// with a full budget of its own.
 #[derive(Debug)]
 pub(crate) struct RetryBudget {
-    state: Mutex<(f64, Instant)>,
+    state: ForkLocal<Mutex<(f64, Instant)>>,
 }
 
 impl RetryBudget {
@@ -50,28 +53,17 @@ impl RetryBudget {
     /// Retries regained per second.
     const REFILL_PER_SEC: f64 = 1.0;
 
-    pub(crate) fn new(now: Instant) -> Self {
+    /// A full budget, counted from the first retry.
+    pub(crate) fn new() -> Self {
         RetryBudget {
-            state: Mutex::new((Self::CAPACITY, now)),
+            state: ForkLocal::new(),
         }
-    }
-
-    /// Holds the lock across a `fork` (see `crate::fork`).
-    pub(crate) fn hold_for_fork(&self) {
-        std::mem::forget(self.state.lock());
-    }
-
-    /// Releases the lock taken by [`RetryBudget::hold_for_fork`].
-    ///
-    /// # Safety
-    /// Only after `hold_for_fork`, once, in the parent or the child of the fork.
-    pub(crate) unsafe fn release_after_fork(&self) {
-        self.state.force_unlock();
     }
 
     /// Takes one retry from the budget; false when it is spent.
     pub(crate) fn try_take(&self, now: Instant) -> bool {
-        let mut state = self.state.lock();
+        let state = self.state.get(|_| Mutex::new((Self::CAPACITY, now)));
+        let mut state = lock(&state);
         let (tokens, last) = &mut *state;
         let elapsed = now.saturating_duration_since(*last).as_secs_f64();
         *tokens = (*tokens + elapsed * Self::REFILL_PER_SEC).min(Self::CAPACITY);
@@ -107,7 +99,7 @@ mod tests {
     #[test]
     fn budget_runs_out_and_refills() {
         let start = Instant::now();
-        let budget = RetryBudget::new(start);
+        let budget = RetryBudget::new();
         let taken = (0..100).filter(|_| budget.try_take(start)).count();
         assert_eq!(taken, 20);
         assert!(!budget.try_take(start));

@@ -6,11 +6,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::client_auth::ClientAuthenticator;
-use crate::config::{display_url, Config};
+use zeroize::Zeroizing;
+
+use crate::config::Config;
 use crate::error::{Error, Operation};
 use crate::identity::Identity;
 use crate::log::{log, Level};
 use crate::protocol::{self, TokenResponse};
+use crate::redact;
 use crate::retry::backoff;
 use crate::stats::bump;
 use crate::transport::{HttpRequest, HttpResponse, Payload, Transport};
@@ -78,7 +81,7 @@ impl Session {
             }
             bump(&counters.server_requests);
             log(Level::Debug, || {
-                format!("{operation:?}: request to {}", display_url(request.url))
+                format!("{operation:?}: request to {}", redact::url(request.url))
             });
             let result = match self.transport.send(request, remaining) {
                 Ok(response) => parse(&response)
@@ -90,7 +93,11 @@ impl Session {
             };
             let error = match result {
                 Ok(done) => return Ok(done),
-                Err(error) => error,
+                Err(error) => {
+                    let secrets = self.known_secrets(request);
+                    let secrets: Vec<&str> = secrets.iter().map(|secret| secret.as_str()).collect();
+                    error.masking(&secrets)
+                }
             };
             if !error.is_retryable() || retry >= max_retries {
                 return Err(error);
@@ -110,6 +117,43 @@ impl Session {
             clock.sleep(wait);
             retry += 1;
         }
+    }
+
+    /// Every secret value a server may echo back to a request: the
+    /// configured credentials, the proxy password, the Authorization
+    /// credentials and the secret fields of a form body.
+    fn known_secrets(&self, request: &HttpRequest<'_>) -> Vec<Zeroizing<String>> {
+        let mut secrets = match request.payload {
+            Payload::Form(body) => redact::form_secrets(body),
+            Payload::Json(_) | Payload::Empty => Vec::new(),
+        };
+        let config = &self.config;
+        let mut add = |secret: &str| secrets.push(Zeroizing::new(secret.to_owned()));
+        for secret in [
+            &config.client_secret,
+            &config.password,
+            &config.refresh_token,
+            &config.registration_token,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            add(secret.expose());
+        }
+        if let Some(password) = config
+            .proxy
+            .as_ref()
+            .and_then(|proxy| redact::url_password(proxy.expose()))
+        {
+            add(password);
+        }
+        if let Some((_, credentials)) = request
+            .authorization
+            .and_then(|value| value.split_once(' '))
+        {
+            add(credentials);
+        }
+        secrets
     }
 
     /// POSTs a token-endpoint form (`authorization` is the whole header value,

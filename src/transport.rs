@@ -4,13 +4,16 @@
 
 use std::time::Duration;
 
-use parking_lot::Mutex;
 use ureq::tls::{parse_pem, PemItem, RootCerts, TlsConfig};
 use ureq::Agent;
 use zeroize::Zeroizing;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::fork::ForkLocal;
+use crate::secret::SecretString;
+use crate::url::HttpUrl;
+use crate::wipe::{self, WipingConnector};
 
 /// Largest response body accepted; a larger one is an error.
 pub(crate) const MAX_BODY_BYTES: u64 = 1024 * 1024;
@@ -48,8 +51,8 @@ pub(crate) struct TransportError {
 
 /// Sends requests for one client. Thread-safe; cheap to share behind an `Arc`.
 pub(crate) struct Transport {
-    /// The agent and the process that built it.
-    agent: Mutex<(u32, Agent)>,
+    /// This process's agent (a forked child builds its own).
+    agent: ForkLocal<Agent>,
     agent_config: ureq::config::Config,
     /// Lane headers, then the `header.<Name>` settings.
     headers: Vec<(String, String)>,
@@ -59,13 +62,15 @@ pub(crate) struct Transport {
 impl Transport {
     /// Builds the agent from `config`; a bad proxy or CA bundle is a configuration error.
     pub(crate) fn new(config: &Config) -> Result<Transport, Error> {
-        let proxy =
-            match &config.proxy {
-                Some(url) => Some(ureq::Proxy::new(url.expose()).map_err(|error| {
-                    Error::configuration(format!("proxy is not usable: {error}"))
-                })?),
-                None => ureq::Proxy::try_from_env(),
-            };
+        let proxy = match config.proxy.as_ref().map(SecretString::expose) {
+            Some(url) => Some(ureq::Proxy::new(url).map_err(|error| {
+                Error::configuration(format!(
+                    "proxy {:?} is not usable: {error}",
+                    crate::redact::url(url)
+                ))
+            })?),
+            None => ureq::Proxy::try_from_env(),
+        };
         let mut tls = TlsConfig::builder();
         if let Some(path) = &config.ca_bundle_path {
             tls = tls.root_certs(load_roots(path)?);
@@ -125,7 +130,7 @@ impl Transport {
             .timeout_recv_body(Some(read_timeout))
             .build();
         Transport {
-            agent: Mutex::new((std::process::id(), new_agent(&agent_config))),
+            agent: ForkLocal::new(),
             agent_config,
             headers,
             attempt_timeout: connect_timeout + read_timeout,
@@ -161,14 +166,18 @@ impl Transport {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = Zeroizing::new(
-            response
-                .body_mut()
-                .with_config()
-                .limit(MAX_BODY_BYTES)
-                .read_to_vec()
-                .map_err(describe)?,
-        );
+        let expected = response
+            .headers()
+            .get("content-length")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok());
+        let reader = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY_BYTES)
+            .reader();
+        let body = wipe::read_to_end(reader, expected, MAX_BODY_BYTES)
+            .map_err(|error| describe(ureq::Error::from(error)))?;
         Ok(HttpResponse {
             status,
             body,
@@ -178,7 +187,9 @@ impl Transport {
 }
 
 impl Transport {
-    /// Adds the lane and extra headers, the Authorization header and the attempt timeout.
+    /// Adds the lane and extra headers, the Authorization header and the attempt
+    /// timeout; a request to a loopback host never goes through a proxy (the proxy
+    /// may be remote, its loopback is not ours, and the request may be plain http).
     fn prepare<B>(
         &self,
         mut builder: ureq::RequestBuilder<B>,
@@ -189,27 +200,34 @@ impl Transport {
             builder = builder.header(name.as_str(), value.as_str());
         }
         if let Some(value) = request.authorization {
-            builder = builder.header("Authorization", value);
+            builder = match wipe::header_value(value) {
+                Some(wiped) => builder.header("Authorization", wiped),
+                // Refused by ureq as it is refused here: an invalid header error.
+                None => builder.header("Authorization", value),
+            };
         }
-        builder.config().timeout_global(timeout).build()
+        let loopback = HttpUrl::parse(request.url).is_ok_and(|url| url.loopback);
+        let config = builder.config().timeout_global(timeout);
+        if loopback {
+            config.proxy(None).build()
+        } else {
+            config.build()
+        }
     }
 
     /// This process's agent (a new one in a forked child).
-    fn agent(&self) -> Agent {
-        let mut agent = self.agent.lock();
-        let pid = std::process::id();
-        if agent.0 != pid {
-            *agent = (pid, new_agent(&self.agent_config));
-        }
-        agent.1.clone()
+    fn agent(&self) -> std::sync::Arc<Agent> {
+        self.agent.get(|_| new_agent(&self.agent_config))
     }
 }
 
-/// An agent whose resolver answers IP-literal hosts itself (see [`IpLiteralResolver`]).
+/// An agent whose resolver answers IP-literal hosts itself (see
+/// [`IpLiteralResolver`]) and whose connections wipe their buffers when dropped.
 fn new_agent(config: &ureq::config::Config) -> Agent {
+    use ureq::unversioned::transport::Connector;
     Agent::with_parts(
         config.clone(),
-        ureq::unversioned::transport::DefaultConnector::default(),
+        ureq::unversioned::transport::DefaultConnector::default().chain(WipingConnector),
         IpLiteralResolver::default(),
     )
 }
@@ -256,7 +274,7 @@ fn load_roots(path: &std::path::Path) -> Result<RootCerts, Error> {
     let pem = std::fs::read(path).map_err(|error| {
         Error::configuration(format!(
             "cannot read ca_bundle_path {}: {error}",
-            path.display()
+            crate::redact::cap(&path.display().to_string())
         ))
     })?;
     let certs: Vec<_> = parse_pem(&pem)
@@ -268,7 +286,7 @@ fn load_roots(path: &std::path::Path) -> Result<RootCerts, Error> {
     if certs.is_empty() {
         return Err(Error::configuration(format!(
             "ca_bundle_path {} holds no PEM certificate",
-            path.display()
+            crate::redact::cap(&path.display().to_string())
         )));
     }
     Ok(RootCerts::new_with_certs(&certs))

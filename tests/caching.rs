@@ -149,3 +149,21 @@ fn clients_built_from_the_same_settings_are_independent_handles() {
     let b = Client::new(builder.build_with_env(|_| None).unwrap()).unwrap();
     b.access_token().unwrap();
 }
+
+/// The invalidation counter that ends leases moves when a token is dropped or
+/// replaced early (invalidation, forced refresh). (Whether it stays put
+/// otherwise cannot be told here: the tests of this binary run in parallel.)
+#[test]
+fn the_invalidation_counter_moves_when_a_token_is_dropped_early() {
+    use std::sync::atomic::Ordering;
+    let counter = workload_identity::invalidation_counter();
+    let server = server();
+    let client = client(&server, &[]);
+    let token = client.access_token().unwrap();
+    let before = counter.load(Ordering::Acquire);
+    client.invalidate_token(token.expose());
+    let after_invalidation = counter.load(Ordering::Acquire);
+    assert_ne!(after_invalidation, before);
+    client.force_refresh().unwrap();
+    assert_ne!(counter.load(Ordering::Acquire), after_invalidation);
+}

@@ -8,8 +8,12 @@ use std::sync::{Arc, Mutex};
 use common::{client, server, status_fault};
 use workload_identity::{set_log_sink, ExchangeParams, Level};
 
+/// The log sink is process-wide: the tests that install one run one at a time.
+static ONE_SINK_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 #[test]
 fn no_secret_reaches_logs_errors_or_debug_output() {
+    let _sink = ONE_SINK_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let lines = Arc::new(Mutex::new(Vec::<String>::new()));
     let sink_lines = lines.clone();
     set_log_sink(
@@ -123,4 +127,98 @@ fn no_secret_reaches_logs_errors_or_debug_output() {
         shown.len(),
         secrets.len()
     );
+}
+
+/// URLs are shown without their userinfo and query values, and known secret
+/// values are masked in server-supplied text: option errors, debug log lines,
+/// `Debug` of the configuration, error messages and OAuth descriptions.
+#[test]
+fn urls_and_echoed_secrets_are_masked() {
+    let _sink = ONE_SINK_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink_lines = lines.clone();
+    set_log_sink(
+        Some(Arc::new(move |_: Level, line: &str| {
+            sink_lines.lock().unwrap().push(line.to_owned())
+        })),
+        Level::Debug,
+    );
+    let server = server();
+    let mut shown = Vec::<String>::new();
+
+    // The proxy password in an option error.
+    let error = workload_identity::ConfigBuilder::new()
+        .set("proxy", "socks5://user:PROXYPASS@127.0.0.1:1080")
+        .unwrap_err();
+    shown.push(error.to_string());
+    assert!(error.message().contains("proxy"), "{error}");
+
+    // Userinfo and query values of endpoints in Debug output and debug lines.
+    let with_secrets = format!(
+        "http://user:URLPASS@127.0.0.1:{}/oauth/token?api_key=APIKEY&x",
+        server.port()
+    );
+    let config = common::settings(
+        &server,
+        &[
+            ("token_endpoint", &with_secrets),
+            ("proxy", "http://user:PROXYPASS@127.0.0.1:1"),
+            ("max_retries", "0"),
+        ],
+    )
+    .build_with_env(|_| None)
+    .unwrap();
+    shown.push(format!("{config:?}"));
+    let client = workload_identity::Client::new(config).unwrap();
+    if let Err(error) = client.access_token() {
+        shown.push(format!("{error} {error:?}"));
+    }
+
+    // A server that echoes what it was sent, raw or form-encoded.
+    server.add_client("echo-client", "echo secret/+");
+    server.push_fault(status_fault(
+        "/oauth/token",
+        400,
+        r#"{"error":"invalid_request","error_description":"got client_secret=echo+secret%2F%2B (echo secret/+)"}"#,
+        1,
+    ));
+    let error = common::client(
+        &server,
+        &[
+            ("client_id", "echo-client"),
+            ("client_secret", "echo secret/+"),
+        ],
+    )
+    .access_token()
+    .unwrap_err();
+    shown.push(format!("{error} {error:?}"));
+    assert!(error.message().contains("got client_secret="), "{error}");
+    let client = common::client(&server, &[]);
+    let token = client.access_token().unwrap();
+    let echo = format!(
+        r#"{{"code":403,"msg":"token {} is not allowed"}}"#,
+        token.expose()
+    );
+    server.push_fault(status_fault("/outbound/integration", 403, &echo, 1));
+    let error = client.integration_credential("github").unwrap_err();
+    shown.push(format!("{error} {error:?}"));
+    set_log_sink(None, Level::Error);
+
+    let lines = lines.lock().unwrap();
+    assert!(
+        lines.iter().any(|line| line.contains("request to")),
+        "{lines:?}"
+    );
+    for text in lines.iter().chain(shown.iter()) {
+        for secret in [
+            "PROXYPASS",
+            "URLPASS",
+            "APIKEY",
+            "echo secret/+",
+            "echo+secret%2F%2B",
+            token.expose(),
+        ] {
+            assert!(!text.contains(secret), "{secret:?} leaked into: {text}");
+        }
+    }
 }

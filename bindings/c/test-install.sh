@@ -24,7 +24,8 @@ make -s -C "$here" install PREFIX="$prefix" >/dev/null
 step "installed layout"
 lib=$prefix/lib
 for file in include/workload_identity.h lib/libworkload_identity.so.$version lib/libworkload_identity.a \
-            lib/pkgconfig/workload-identity.pc lib/cmake/WorkloadIdentity/WorkloadIdentityConfig.cmake \
+            lib/pkgconfig/workload-identity.pc lib/pkgconfig/workload-identity-static.pc \
+            lib/cmake/WorkloadIdentity/WorkloadIdentityConfig.cmake \
             lib/cmake/WorkloadIdentity/WorkloadIdentityConfigVersion.cmake; do
   [ -f "$prefix/$file" ] || fail "$file is not installed"
 done
@@ -37,6 +38,9 @@ step "pkg-config"
 export PKG_CONFIG_PATH=$lib/pkgconfig
 [ "$(pkg-config --modversion workload-identity)" = "$version" ] || fail "pkg-config version is not $version"
 [[ "$(pkg-config --static --libs workload-identity)" == *-lpthread* ]] || fail "Libs.private is missing from --static"
+[[ "$(pkg-config --libs workload-identity)" == *-Wl,-rpath,$lib* ]] || fail "Libs has no rpath to $lib"
+[[ "$(pkg-config --libs workload-identity-static)" == "$lib/libworkload_identity.a "*-lpthread* ]] \
+  || fail "workload-identity-static.pc does not name the archive"
 
 # Each binary is run against its own dev server and must succeed, its output
 # must show the cached second call, and it must never print a whole token.
@@ -56,7 +60,7 @@ check_static() {
 step "examples built with pkg-config (shared and --static)"
 make -s -C "$here/examples" BUILD="$work/pkg-config" >/dev/null
 check_static "$work/pkg-config/demo-static"
-LD_LIBRARY_PATH=$lib run_demo "$work/pkg-config/demo"
+run_demo "$work/pkg-config/demo" # found through the rpath of workload-identity.pc
 run_demo "$work/pkg-config/demo-static"
 
 step "examples built with CMake (WorkloadIdentity::workload_identity and _static)"

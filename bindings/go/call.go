@@ -32,7 +32,7 @@ func call[T any](ctx context.Context, c *Client, fn func(*C.wi_client) (T, error
 		return callNow(c, fn)
 	}
 	if c == nil || c.handle == nil || !c.handle.acquire() {
-		return zero, ErrClosed
+		return zero, ErrClientClosed
 	}
 	done := make(chan result[T], 1)
 	go func() {
@@ -72,7 +72,7 @@ func callNowOK[T any](c *Client, fn func(*C.wi_client) (T, bool)) (T, bool) {
 func callNow[T any](c *Client, fn func(*C.wi_client) (T, error)) (T, error) {
 	var zero T
 	if c == nil || c.handle == nil || !c.handle.acquire() {
-		return zero, ErrClosed
+		return zero, ErrClientClosed
 	}
 	defer c.handle.release()
 	value, err := fn(c.handle.ptr)

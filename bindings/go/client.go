@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Client obtains tokens and credentials for one workload identity
@@ -22,15 +23,29 @@ type Client struct {
 	handle  *handle
 	cleanup runtime.Cleanup
 	// lease is the token the library lets this client reuse without a call
-	// until lease.until (at most 1 s, never past the library's refresh point).
+	// until lease.until (at most 1 s, never past the library's refresh point)
+	// and while no token was invalidated since.
 	lease     atomic.Pointer[lease]
 	leaseHits atomic.Uint64
 }
 
-// lease is a token and the monotonic instant until which it may be reused.
+// lease is a token, the monotonic instant until which it may be reused, and
+// the library's invalidation counter as it was before the call that got it:
+// the lease ends early as soon as the counter moves (an invalidation through
+// any client of the process, wi_invalidation_counter).
 type lease struct {
-	token string
-	until time.Time
+	token       string
+	until       time.Time
+	invalidated uint32
+}
+
+// invalidations is the library's process-wide invalidation counter (static C
+// memory, valid for good).
+var invalidations = (*uint32)(unsafe.Pointer(C.wi_invalidation_counter()))
+
+// holds reports whether the lease may still be used now.
+func (l *lease) holds() bool {
+	return time.Now().Before(l.until) && atomic.LoadUint32(invalidations) == l.invalidated
 }
 
 // New creates a client. Each option overrides its environment variable
@@ -40,8 +55,14 @@ type lease struct {
 // environment alone. No network traffic happens here.
 //
 // Errors: ErrInvalidArgument for an unknown key or a bad value (naming the
-// key), ErrConfiguration naming every missing setting.
+// key), ErrConfiguration naming every missing setting (or naming the
+// library file and both versions when the library loaded at start-up is
+// older than this package), ErrStore when the token_store directory cannot
+// be created or is unsafe.
 func New(opts ...Option) (*Client, error) {
+	if libraryError != nil {
+		return nil, libraryError
+	}
 	var options *C.wi_options // NULL: environment only
 	if len(opts) > 0 {
 		options = C.wi_options_new()
@@ -67,7 +88,7 @@ func New(opts ...Option) (*Client, error) {
 
 // Close releases the native client. Calls still running in the background
 // (after their context ended) keep it alive until they return. Idempotent;
-// every later call returns ErrClosed. Always returns nil.
+// every later call returns ErrClientClosed. Always returns nil.
 func (c *Client) Close() error {
 	if c == nil || c.handle == nil {
 		return nil

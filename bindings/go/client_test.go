@@ -155,3 +155,38 @@ func TestInvalidateTokenAndForceRefresh(t *testing.T) {
 		t.Fatalf("server saw %d token requests, want 3", n)
 	}
 }
+
+// An invalidation through one client ends the leases of every client of the
+// identity at once: none hands out the rejected token again, even within its lease.
+func TestInvalidationEndsTheLeasesOfEveryClient(t *testing.T) {
+	s := devserver.Start(t)
+	a, b := newClient(t, s), newClient(t, s)
+	ctx := context.Background()
+	// The second call is answered from the cache: it comes with a lease.
+	a.AccessToken(ctx)
+	first, err := a.AccessToken(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := b.AccessToken(ctx); again != first {
+		t.Fatal("two clients of one identity got different tokens")
+	}
+	for _, forget := range []func(string) error{
+		b.InvalidateToken,
+		func(string) error { _, err := b.ForceRefresh(ctx); return err },
+	} {
+		if err := forget(first); err != nil {
+			t.Fatal(err)
+		}
+		next, err := a.AccessToken(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next == first {
+			t.Fatal("a client handed out a token that another client of its identity dropped")
+		}
+		if first, err = a.AccessToken(ctx); err != nil || first != next { // leased again
+			t.Fatal(first, err)
+		}
+	}
+}

@@ -49,7 +49,7 @@ func TestConcurrentCallersShareOneRefresh(t *testing.T) {
 	}
 }
 
-// Close racing with calls: each call returns a token or ErrClosed, nothing crashes.
+// Close racing with calls: each call returns a token or ErrClientClosed, nothing crashes.
 func TestCloseWhileCalling(t *testing.T) {
 	s := devserver.Start(t)
 	c := newClient(t, s)
@@ -73,7 +73,7 @@ func TestCloseWhileCalling(t *testing.T) {
 				case 3:
 					_, err = c.IntegrationCredential(ctx, "github")
 				}
-				if errors.Is(err, wi.ErrClosed) {
+				if errors.Is(err, wi.ErrClientClosed) {
 					return
 				}
 				if err != nil {

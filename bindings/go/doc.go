@@ -3,8 +3,9 @@
 // RFC 8693 exchange), performs general token exchanges, and reads integration
 // credentials and project environment variables.
 //
-// The package links the native library (libworkload_identity) through cgo;
-// see README.md for the build modes (in-tree, pkg-config, static).
+// The package links the native library (libworkload_identity) through cgo,
+// an installed one found with pkg-config by default; see link_pkgconfig.go and
+// README.md for the other build modes (wi_static, wi_system, wi_intree).
 //
 // A [Client] is safe for concurrent use by any number of goroutines; clients
 // with the same identity share one token cache and one in-flight refresh

@@ -38,7 +38,7 @@ func (s Status) String() string {
 	case StatusIntegration:
 		return "integration"
 	case StatusOAuthOperation:
-		return "OAuth operation"
+		return "oauth operation"
 	case StatusStore:
 		return "token store"
 	case StatusSkillEnv:
@@ -60,9 +60,17 @@ var (
 	ErrStore           = errors.New("workloadidentity: token store error")
 	ErrSkillEnv        = errors.New("workloadidentity: skill environment API error")
 	ErrInternal        = errors.New("workloadidentity: internal error")
-	// ErrClosed is returned (as is, not as an *Error) by calls on a closed or nil Client.
-	ErrClosed = errors.New("workloadidentity: client is closed")
 )
+
+// ErrClientClosed is returned (this very value) by calls on a closed or nil
+// Client. It is an invalid argument, the client: errors.Is(err,
+// ErrInvalidArgument) holds too, and errors.As gives an *Error with
+// StatusInvalidArgument. The same name and meaning as Python's and Node's
+// ClientClosedError.
+var ErrClientClosed error = &Error{
+	Status:  StatusInvalidArgument,
+	Message: "the workload-identity client is closed",
+}
 
 // Error is the detail of one failure reported by the library (or an argument
 // the binding refused before calling it). It never holds a secret or a token.

@@ -129,7 +129,7 @@ func TestTokenRetrievalWrongSecret(t *testing.T) {
 	if strings.Contains(err.Error(), secret) {
 		t.Fatal("the error message holds the secret")
 	}
-	if errors.Is(err, wi.ErrTokenExchange) || errors.Is(err, wi.ErrClosed) {
+	if errors.Is(err, wi.ErrTokenExchange) || errors.Is(err, wi.ErrClientClosed) {
 		t.Fatal("error matches another sentinel")
 	}
 }
@@ -221,8 +221,8 @@ func TestErrorIsAndStrings(t *testing.T) {
 				t.Errorf("errors.Is(%v error, %v) = %v", status, otherSentinel, !(other == status))
 			}
 		}
-		if errors.Is(err, wi.ErrClosed) || errors.Is(err, nil) {
-			t.Errorf("%v error matches ErrClosed or nil", status)
+		if errors.Is(err, wi.ErrClientClosed) || errors.Is(err, nil) {
+			t.Errorf("%v error matches ErrClientClosed or nil", status)
 		}
 		if strings.HasPrefix(status.String(), "status ") {
 			t.Errorf("%d has no name", uint32(status))

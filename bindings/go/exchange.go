@@ -42,7 +42,7 @@ func (r *ExchangeRequest) fields() [8]struct{ name, value string } {
 // Not cached.
 //
 // Errors: ErrInvalidArgument (no subject token, an actor token without its
-// type, a NUL byte), ErrTokenExchange, ErrClosed, ctx.Err().
+// type, a NUL byte), ErrTokenExchange, ErrClientClosed, ctx.Err().
 func (c *Client) ExchangeToken(ctx context.Context, request ExchangeRequest) (string, error) {
 	if request.SubjectToken == "" {
 		return "", invalidArgument("ExchangeRequest.SubjectToken is required")

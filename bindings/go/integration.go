@@ -21,7 +21,7 @@ type EnvVar struct {
 // Errors: ErrInvalidArgument (empty, non-UTF-8 or NUL-carrying name),
 // ErrConfiguration (no outbound endpoint), ErrIntegration (the API failed, e.g.
 // an unknown integration), ErrTokenRetrieval or ErrTokenExchange (the access
-// token), ErrClosed, ctx.Err().
+// token), ErrClientClosed, ctx.Err().
 func (c *Client) IntegrationCredential(ctx context.Context, name string) (string, error) {
 	if err := checkString("integration name", name); err != nil {
 		return "", err

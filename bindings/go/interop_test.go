@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,113 +16,156 @@ import (
 	wi "github.com/workload-identity/workload-identity/bindings/go"
 )
 
-// startOidcProvider runs the oidc-provider harness (tests/interop/oidc-provider)
-// for the test and returns its issuer; closing its stdin at cleanup ends it.
-func startOidcProvider(t *testing.T) string {
-	t.Helper()
-	cmd := exec.Command(filepath.Join("..", "..", "tests", "interop", "oidc-provider", "start"))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("oidc-provider (needs node): %v", err)
-	}
-	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Wait() })
-	first := make(chan string, 1)
-	go func() {
-		lines := bufio.NewReader(stdout)
-		line, _ := lines.ReadString('\n')
-		first <- strings.TrimSpace(line)
-		for {
-			if _, err := lines.ReadString('\n'); err != nil {
-				return
-			}
-		}
-	}()
-	select {
-	case issuer := <-first:
-		if !strings.HasPrefix(issuer, "http://127.0.0.1:") {
-			t.Fatalf("oidc-provider printed %q", issuer)
-		}
-		return issuer
-	case <-time.After(2 * time.Minute):
-		t.Fatal("oidc-provider did not start")
-	}
-	return ""
+// Interoperability with an authorization server that no one here wrote:
+// client_credentials from oidc-provider (tests/interop/oidc-provider) under
+// client_secret_basic, client_secret_post and private_key_jwt (ES256 and
+// RS256, keys generated here with openssl; the harness registers their public
+// halves).
+
+// oidcCredentials is the harness's credentials.json.
+type oidcCredentials struct {
+	Clients map[string]struct {
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	} `json:"clients"`
+	Scopes []string `json:"scopes"`
 }
 
-// TestInteropWithOidcProvider: discovery, introspection of a token it issued
-// (active, then inactive after revocation), and a registration whose client
-// then gets a client_credentials token, against a server no one here wrote.
-func TestInteropWithOidcProvider(t *testing.T) {
-	issuer := startOidcProvider(t)
-	var credentials struct {
-		Clients map[string]struct {
-			ClientID     string `json:"client_id"`
-			ClientSecret string `json:"client_secret"`
-		} `json:"clients"`
-		InitialAccessToken string `json:"initial_access_token"`
+func harnessDir(t testing.TB) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "..", "tests", "interop", "oidc-provider"))
+	must(t, err)
+	return dir
+}
+
+// startOIDCProvider starts the harness with keyPath as the wi-jwt client's key
+// and returns its token endpoint, read from discovery. The server ends with t
+// (its stdin closes).
+func startOIDCProvider(t *testing.T, keyPath string) string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(harnessDir(t), "start"), "--jwt-key", keyPath)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	must(t, err)
+	stdout, err := cmd.StdoutPipe()
+	must(t, err)
+	must(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = stdin.Close()
+		_ = cmd.Wait()
+	})
+	lines := make(chan string, 1)
+	go func() {
+		reader := bufio.NewReader(stdout)
+		line, _ := reader.ReadString('\n')
+		lines <- strings.TrimSpace(line)
+		_, _ = io.Copy(io.Discard, reader) // it prints nothing else; never let the pipe fill
+	}()
+	var issuer string
+	select {
+	case issuer = <-lines:
+	case <-time.After(60 * time.Second): // the first start may run npm ci
+		t.Fatal("oidc-provider harness: no issuer line within 60 s")
 	}
-	data, err := os.ReadFile(filepath.Join("..", "..", "tests", "interop", "oidc-provider", "credentials.json"))
-	if err != nil || json.Unmarshal(data, &credentials) != nil {
-		t.Fatalf("credentials.json: %v", err)
+	if !strings.HasPrefix(issuer, "http://127.0.0.1:") {
+		t.Fatalf("oidc-provider harness: first line %q is no issuer", issuer)
 	}
-	ctx := context.Background()
-	post := credentials.Clients["client_secret_post"]
-	c, err := wi.New(wi.WithFlow(wi.FlowClientCredentials), wi.WithIssuer(issuer), wi.WithTokenEndpoint(""),
-		wi.WithClientID(post.ClientID), wi.WithClientSecret(post.ClientSecret), wi.WithScope("api:read"))
+	response, err := http.Get(issuer + "/.well-known/openid-configuration")
+	must(t, err)
+	defer response.Body.Close()
+	var metadata struct {
+		TokenEndpoint string `json:"token_endpoint"`
+	}
+	must(t, json.NewDecoder(response.Body).Decode(&metadata))
+	if metadata.TokenEndpoint == "" {
+		t.Fatal("discovery has no token_endpoint")
+	}
+	return metadata.TokenEndpoint
+}
+
+// generateKey writes a new private key (openssl genpkey arguments) to dir/name.
+func generateKey(t *testing.T, dir, name string, args ...string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	out, err := exec.Command("openssl", append([]string{"genpkey", "-out", path}, args...)...).CombinedOutput()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("openssl genpkey: %v\n%s", err, out)
 	}
-	defer c.Close()
-	metadata, err := c.Metadata(ctx)
-	if err != nil || metadata.Issuer != issuer || metadata.IntrospectionEndpoint == "" {
-		t.Fatalf("metadata %+v: %v", metadata, err)
+	return path
+}
+
+func TestInteropOIDCProviderClientCredentials(t *testing.T) {
+	var credentials oidcCredentials
+	raw, err := os.ReadFile(filepath.Join(harnessDir(t), "credentials.json"))
+	must(t, err)
+	must(t, json.Unmarshal(raw, &credentials))
+
+	dir := t.TempDir()
+	keys := map[string]string{
+		"ES256": generateKey(t, dir, "ec.pem", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"),
+		"RS256": generateKey(t, dir, "rsa.pem", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"),
 	}
-	token, err := c.AccessToken(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, err := c.Introspect(ctx, token, "")
-	if err != nil || !answer.Active || answer.ClientID != post.ClientID || !answer.HasScope("api:read") {
-		t.Fatalf("introspection %+v: %v", answer, err)
-	}
-	if active, err := c.IsActive(ctx, token, "api:read"); !active || err != nil {
-		t.Fatalf("IsActive: %v %v", active, err)
-	}
-	if err := c.Revoke(ctx, token, "access_token"); err != nil {
-		t.Fatal(err)
-	}
-	if active, err := c.IsActive(ctx, token, ""); active || err != nil {
-		t.Fatalf("after revocation: %v %v", active, err)
+	endpoints := map[string]string{} // one server per key (the harness registers one)
+	for alg, key := range keys {
+		endpoints[alg] = startOIDCProvider(t, key)
 	}
 
-	registrar, err := wi.New(wi.WithFlow(wi.FlowNone), wi.WithIssuer(issuer), wi.WithRegistrationToken(credentials.InitialAccessToken))
-	if err != nil {
-		t.Fatal(err)
+	ctx := context.Background()
+	get := func(t *testing.T, opts ...wi.Option) {
+		t.Helper()
+		c, err := wi.New(append([]wi.Option{wi.WithFlow(wi.FlowClientCredentials), wi.WithScope("api:read")}, opts...)...)
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		defer c.Close()
+		first, err := c.AccessToken(ctx)
+		if err != nil {
+			t.Fatalf("AccessToken: %v", err)
+		}
+		if first == "" {
+			t.Fatal("empty token")
+		}
+		second, expiry, err := c.AccessTokenWithExpiry(ctx)
+		if err != nil || second != first {
+			t.Fatalf("second call: err %v, same token %v", err, second == first)
+		}
+		if until := time.Until(expiry); until < time.Minute || until > time.Hour {
+			t.Fatalf("expiry in %v, want the harness's 600 s", until)
+		}
+		if got := stats(t, c).ServerRequests; got != 1 {
+			t.Fatalf("server requests %d, want 1", got)
+		}
 	}
-	defer registrar.Close()
-	registration, err := registrar.RegisterClient(ctx, map[string]any{
-		"grant_types": []string{"client_credentials"}, "response_types": []string{}, "redirect_uris": []string{},
-		"token_endpoint_auth_method": "client_secret_basic", "scope": "api:read",
+	for _, method := range []wi.ClientAuth{wi.ClientAuthClientSecretBasic, wi.ClientAuthClientSecretPost} {
+		t.Run(string(method), func(t *testing.T) {
+			client := credentials.Clients[string(method)]
+			get(t, wi.WithTokenEndpoint(endpoints["ES256"]), wi.WithClientID(client.ClientID),
+				wi.WithClientSecret(client.ClientSecret), wi.WithClientAuth(method))
+		})
+	}
+	for alg, key := range keys {
+		t.Run("private_key_jwt-"+alg, func(t *testing.T) {
+			get(t, wi.WithTokenEndpoint(endpoints[alg]),
+				wi.WithClientID(credentials.Clients["private_key_jwt"].ClientID),
+				wi.WithClientAuth(wi.ClientAuthPrivateKeyJWT), wi.WithPrivateKeyPath(key))
+		})
+	}
+
+	// A wrong secret: invalid_client, not retryable, the secret in no message.
+	// (oidc-provider takes a secret by Basic or in the form alike, whichever
+	// method the client registered.)
+	t.Run("refused", func(t *testing.T) {
+		client := credentials.Clients["client_secret_basic"]
+		c, err := wi.New(wi.WithFlow(wi.FlowClientCredentials), wi.WithTokenEndpoint(endpoints["ES256"]),
+			wi.WithClientID(client.ClientID), wi.WithClientSecret("wrong-interop-secret"),
+			wi.WithClientAuth(wi.ClientAuthClientSecretBasic))
+		must(t, err)
+		defer c.Close()
+		_, err = c.AccessToken(ctx)
+		e := requireError(t, err, wi.ErrTokenRetrieval, wi.StatusTokenRetrieval)
+		if e.HTTPStatus != 401 || e.OAuthCode != "invalid_client" || e.Retryable ||
+			strings.Contains(e.Message, "wrong-interop-secret") {
+			t.Fatalf("got %d %q retryable=%v: %s", e.HTTPStatus, e.OAuthCode, e.Retryable, e.Message)
+		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	registered, err := wi.New(wi.WithFlow(wi.FlowClientCredentials), wi.WithIssuer(issuer), wi.WithTokenEndpoint(""),
-		wi.WithClientID(registration.ClientID), wi.WithClientSecret(registration.ClientSecret),
-		wi.WithClientAuth(wi.ClientAuthClientSecretBasic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer registered.Close()
-	if _, err := registered.AccessToken(ctx); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -38,18 +38,24 @@ func TestUseAfterClose(t *testing.T) {
 		}
 	}
 	for method, err := range useEveryMethod(c) {
-		if !errors.Is(err, wi.ErrClosed) {
-			t.Errorf("%s after Close: %v, want ErrClosed", method, err)
-		}
+		checkClientClosed(t, method, err)
+	}
+}
+
+// checkClientClosed: one name and meaning in every binding, an invalid argument (the client).
+func checkClientClosed(t *testing.T, method string, err error) {
+	t.Helper()
+	var detail *wi.Error
+	if !errors.Is(err, wi.ErrClientClosed) || !errors.Is(err, wi.ErrInvalidArgument) ||
+		!errors.As(err, &detail) || detail.Status != wi.StatusInvalidArgument {
+		t.Errorf("%s: %v, want ErrClientClosed, an ErrInvalidArgument", method, err)
 	}
 }
 
 func TestNilAndZeroClient(t *testing.T) {
 	for name, c := range map[string]*wi.Client{"nil": nil, "zero": {}} {
 		for method, err := range useEveryMethod(c) {
-			if !errors.Is(err, wi.ErrClosed) {
-				t.Errorf("%s client: %s: %v, want ErrClosed", name, method, err)
-			}
+			checkClientClosed(t, name+" client: "+method, err)
 		}
 		if err := c.Close(); err != nil {
 			t.Errorf("%s client: Close: %v", name, err)

@@ -80,7 +80,7 @@ func (r Registration) GoString() string { return r.String() }
 //
 // Errors: ErrConfiguration (no issuer), ErrOAuthOperation (the document
 // cannot be fetched, is not a JSON object, names another issuer or no token
-// endpoint), ErrClosed, ctx.Err().
+// endpoint), ErrClientClosed, ctx.Err().
 func (c *Client) Metadata(ctx context.Context) (*ServerMetadata, error) {
 	return call(ctx, c, func(native *C.wi_client) (*ServerMetadata, error) {
 		raw, err := takeBytes(C.wi_go_server_metadata(native))
@@ -101,7 +101,7 @@ func (c *Client) Metadata(ctx context.Context) (*ServerMetadata, error) {
 //
 // Errors: ErrInvalidArgument (empty token, a NUL byte), ErrConfiguration (no
 // endpoint), ErrOAuthOperation (network, server, an answer without a boolean
-// active), ErrClosed, ctx.Err(). The token never appears in an error.
+// active), ErrClientClosed, ctx.Err(). The token never appears in an error.
 func (c *Client) Introspect(ctx context.Context, token, tokenTypeHint string) (*Introspection, error) {
 	if err := checkToken(token, tokenTypeHint); err != nil {
 		return nil, err
@@ -175,7 +175,7 @@ func (c *Client) Revoke(ctx context.Context, token, tokenTypeHint string) error 
 // is WithRegistrationToken's. Sent once, never retried.
 //
 // Errors: ErrInvalidArgument (metadata is not a JSON object: checked before
-// any request), ErrConfiguration, ErrOAuthOperation, ErrClosed, ctx.Err().
+// any request), ErrConfiguration, ErrOAuthOperation, ErrClientClosed, ctx.Err().
 func (c *Client) RegisterClient(ctx context.Context, metadata any) (*Registration, error) {
 	var document []byte
 	switch m := metadata.(type) {

@@ -164,7 +164,7 @@ func TestIsActiveIsFalseOnEveryFailure(t *testing.T) {
 		t.Fatalf("ended context: %v %v", active, err)
 	}
 	_ = c.Close()
-	if active, err := c.IsActive(ctx, token, ""); active || !errors.Is(err, wi.ErrClosed) {
+	if active, err := c.IsActive(ctx, token, ""); active || !errors.Is(err, wi.ErrClientClosed) {
 		t.Fatalf("closed: %v %v", active, err)
 	}
 	var none *wi.Client

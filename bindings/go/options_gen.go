@@ -163,7 +163,7 @@ func WithMaxRetries(n int) Option {
 	return Option{"max_retries", strconv.Itoa(n)}
 }
 
-// WithProxy sets proxy: HTTP(S) proxy URL (WI_PROXY first, then the standard variables) (env WI_PROXY; default HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY).
+// WithProxy sets proxy: HTTP(S) proxy URL (WI_PROXY first, then the standard variables); never used for a loopback endpoint (env WI_PROXY; default HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY).
 func WithProxy(value string) Option {
 	return Option{"proxy", value}
 }

@@ -18,7 +18,7 @@ type Stats struct {
 
 // Stats returns the counters of the client's identity. Never waits on the network.
 //
-// Errors: ErrClosed.
+// Errors: ErrClientClosed.
 func (c *Client) Stats() (Stats, error) {
 	return callNow(c, func(native *C.wi_client) (Stats, error) {
 		var s C.wi_stats

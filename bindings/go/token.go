@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,13 +21,13 @@ import (
 // AccessToken returns ctx.Err() at once.
 //
 // Errors: ErrTokenRetrieval, ErrTokenExchange, ErrConfiguration (flow none),
-// ErrClosed, ctx.Err().
+// ErrClientClosed, ctx.Err().
 //
 // A token the library leased to this client (see wi_get_access_token_lease)
 // is returned without a native call while the lease runs (at most a second).
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	if c != nil {
-		if l := c.lease.Load(); l != nil && time.Now().Before(l.until) {
+		if l := c.lease.Load(); l != nil && l.holds() {
 			c.leaseHits.Add(1)
 			return l.token, nil
 		}
@@ -37,15 +38,17 @@ func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
+	// Read before asking: a lease holds only while the counter keeps this value.
+	invalidated := atomic.LoadUint32(invalidations)
 	if got, ok := callNowOK(c, peekAccessToken); ok {
-		c.keepLease(got)
+		c.keepLease(got, invalidated)
 		return got.token, nil
 	}
 	got, err := call(ctx, c, accessTokenLease)
 	if err != nil {
 		return "", err
 	}
-	c.keepLease(got)
+	c.keepLease(got, invalidated)
 	return got.token, nil
 }
 
@@ -60,10 +63,12 @@ func (c *Client) AccessTokenWithExpiry(ctx context.Context) (string, time.Time, 
 	return got.token, time.UnixMilli(got.expiresAtUnixMs), nil
 }
 
-// keepLease keeps a leased token for local reuse while its lease runs.
-func (c *Client) keepLease(got leased) {
+// keepLease keeps a leased token for local reuse while its lease runs and
+// the invalidation counter keeps the value read before the call.
+func (c *Client) keepLease(got leased, invalidated uint32) {
 	if got.leaseMs > 0 && !c.handle.isClosed() {
-		c.lease.Store(&lease{got.token, time.Now().Add(time.Duration(got.leaseMs) * time.Millisecond)})
+		until := time.Now().Add(time.Duration(got.leaseMs) * time.Millisecond)
+		c.lease.Store(&lease{got.token, until, invalidated})
 	}
 }
 
@@ -120,7 +125,7 @@ func forceRefresh(native *C.wi_client) (string, error) {
 // rejectedToken (one that a service refused); a token refreshed meanwhile is
 // kept. Succeeds whether or not the token matched. Never waits on the network.
 //
-// Errors: ErrInvalidArgument (a NUL byte), ErrClosed.
+// Errors: ErrInvalidArgument (a NUL byte), ErrClientClosed.
 func (c *Client) InvalidateToken(rejectedToken string) error {
 	if err := checkString("rejected token", rejectedToken); err != nil {
 		return err

@@ -3,8 +3,9 @@
 // COZE_OUTBOUND_AUTH_ENDPOINT); options passed to new Client() override it.
 import { Client, WorkloadIdentityError } from '@workload-identity/node';
 
-const client = new Client({ timeoutMs: 10_000 });
+let client;
 try {
+  client = new Client({ timeoutMs: 10_000 }); // throws ConfigurationError when the library or a setting is missing
   const token = await client.getAccessToken(); // cached until shortly before expiry
   console.log(`access token: ${token.length} characters`);
 
@@ -20,5 +21,5 @@ try {
   console.error(`${error.name} (HTTP ${error.httpStatus}, retryable: ${error.retryable}): ${error.message}`);
   process.exitCode = 1;
 } finally {
-  client.close();
+  client?.close();
 }

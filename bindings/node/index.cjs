@@ -16,6 +16,7 @@ module.exports = {
   Status: errors.Status,
   WorkloadIdentityError: errors.WorkloadIdentityError,
   InvalidArgumentError: errors.InvalidArgumentError,
+  ClientClosedError: errors.ClientClosedError,
   ConfigurationError: errors.ConfigurationError,
   TokenRetrievalError: errors.TokenRetrievalError,
   TokenExchangeError: errors.TokenExchangeError,

@@ -12,6 +12,7 @@ export const {
   Status,
   WorkloadIdentityError,
   InvalidArgumentError,
+  ClientClosedError,
   ConfigurationError,
   TokenRetrievalError,
   TokenExchangeError,

@@ -13,19 +13,36 @@
 //! A token is never handed out at or past `expires_at`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
 use arc_swap::ArcSwapOption;
-use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::clock::{unix_ms, Clock};
 use crate::error::{Error, Operation};
 pub(crate) use crate::flow::{Fetched, TokenSource};
-use crate::log::{log, Level};
+use crate::fork::{lock, ForkLocal};
+use crate::log::{self, log, Held, Level};
 use crate::retry::random_up_to;
 use crate::secret::SecretString;
 use crate::stats::{bump, Counters};
+
+/// See [`invalidation_counter`].
+static INVALIDATIONS: AtomicU32 = AtomicU32::new(0);
+
+/// The process-wide invalidation counter: bumped whenever a cached token is
+/// dropped or replaced before its time (invalidated, force-refreshed, cleared
+/// after a panic), in any identity. A lease (see
+/// [`crate::Client::access_token_lease`]) holds only while the counter keeps
+/// the value it had before the call that granted it. Process-wide, so that
+/// its address stays valid for good (bindings read it without a call); an
+/// invalidation in one identity costs the leases of the others one more call.
+pub fn invalidation_counter() -> &'static AtomicU32 {
+    &INVALIDATIONS
+}
 
 /// How long a non-recoverable failure (bad credentials) is remembered.
 const REMEMBER_FAILURE: Duration = Duration::from_secs(5);
@@ -57,13 +74,27 @@ pub(crate) struct CachedToken {
     stale_at: Instant,
 }
 
-/// A token lent to a caller: the token, how long it stays fresh for that
-/// caller, and its expiry as Unix milliseconds.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Lease<'a> {
-    pub(crate) token: &'a str,
-    pub(crate) fresh_for: Duration,
-    pub(crate) expires_at_unix_ms: i64,
+/// A token lent to a caller for the length of a callback (see
+/// [`crate::Client::access_token_lease`]). `Debug` shows no token.
+#[derive(Clone, Copy)]
+pub struct Lease<'a> {
+    /// The access token. Do not keep it past the callback without copying.
+    pub token: &'a str,
+    /// How long the caller may keep reusing it without asking again (zero
+    /// when it did not come from a fresh cache entry).
+    pub fresh_for: Duration,
+    /// Its expiry: the issue time plus `expires_in`, as Unix milliseconds.
+    pub expires_at_unix_ms: i64,
+}
+
+impl std::fmt::Debug for Lease<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lease")
+            .field("token", &"[redacted]")
+            .field("fresh_for", &self.fresh_for)
+            .field("expires_at_unix_ms", &self.expires_at_unix_ms)
+            .finish()
+    }
 }
 
 impl CachedToken {
@@ -131,8 +162,6 @@ impl CachedToken {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Flight {
     id: u64,
-    /// A flight started before a fork has no thread in the child: ignored there.
-    pid: u32,
 }
 
 #[derive(Debug, Default)]
@@ -147,20 +176,23 @@ struct State {
     warned: bool,
 }
 
-impl State {
-    fn live_flight(&self) -> Option<Flight> {
-        self.flight
-            .filter(|flight| flight.pid == std::process::id())
-    }
+/// The refresh state and the condition its waiters wait on. A forked child
+/// gets a new one (see `crate::fork`): a flight in the parent has no thread
+/// there, and the child refreshes on its own.
+#[derive(Debug, Default)]
+struct Flights {
+    state: Mutex<State>,
+    done: Condvar,
 }
 
+type Guard<'a> = MutexGuard<'a, State>;
+
 /// The cache of one identity. Thread-safe; shared behind an `Arc` by every client
-/// of the identity.
+/// of the identity. The cached token carries over into a forked child.
 #[derive(Debug)]
 pub(crate) struct TokenCache {
     current: ArcSwapOption<CachedToken>,
-    state: Mutex<State>,
-    flight_done: Condvar,
+    flights: ForkLocal<Flights>,
     clock: Arc<dyn Clock>,
     pub(crate) counters: Counters,
 }
@@ -176,8 +208,7 @@ impl TokenCache {
     pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
         TokenCache {
             current: ArcSwapOption::empty(),
-            state: Mutex::new(State::default()),
-            flight_done: Condvar::new(),
+            flights: ForkLocal::new(),
             clock,
             counters: Counters::default(),
         }
@@ -220,13 +251,19 @@ impl TokenCache {
             .is_some_and(|token| now < token.expires_at)
     }
 
+    /// This process's refresh state (a forked child starts a new one).
+    fn flights(&self) -> Arc<Flights> {
+        self.flights.get(|_| Flights::default())
+    }
+
     /// A token: fresh from the cache, or after the refresh that the state calls for.
     pub(crate) fn get(
         self: &Arc<Self>,
         source: &Arc<dyn TokenSource>,
         call: Call,
     ) -> Result<Arc<CachedToken>, Error> {
-        let mut state = self.state.lock();
+        let flights = self.flights();
+        let mut state = lock(&flights.state);
         let mut counted_miss = false;
         loop {
             let now = self.clock.now();
@@ -252,8 +289,8 @@ impl TokenCache {
                 Some(token) if now < stale_at => {
                     let backing_off = state.backoff_until.is_some_and(|until| now < until);
                     let mut note = None;
-                    if state.live_flight().is_none() && !backing_off {
-                        note = self.start_background(&mut state, source.clone(), call);
+                    if state.flight.is_none() && !backing_off {
+                        note = self.start_background(&flights, &mut state, source.clone(), call);
                     }
                     if !counted_miss {
                         self.counters.cache_hits.bump();
@@ -267,15 +304,18 @@ impl TokenCache {
                         bump(&self.counters.stale_served);
                         return Ok(token);
                     }
-                    if let Some(flight) = state.live_flight() {
-                        if !self.wait(&mut state, flight, call.deadline) {
+                    if let Some(flight) = state.flight {
+                        let (relocked, finished) =
+                            wait(&flights, state, flight, self.clock.as_ref(), call.deadline);
+                        state = relocked;
+                        if !finished {
                             // Our own deadline came first; the token is still valid.
                             bump(&self.counters.stale_served);
                             return Ok(token);
                         }
                         continue;
                     }
-                    return match self.lead(&mut state, source.as_ref(), call) {
+                    return match self.lead(&flights, state, source.as_ref(), call) {
                         Ok(fresh) => Ok(fresh),
                         Err(_) if self.clock.now() < token.expires_at => {
                             bump(&self.counters.stale_served);
@@ -294,11 +334,11 @@ impl TokenCache {
                             return Err(error.clone());
                         }
                     }
-                    if let Some(flight) = state.live_flight() {
-                        self.join(&mut state, flight, call.deadline)?;
+                    if let Some(flight) = state.flight {
+                        state = join(&flights, state, flight, self.clock.as_ref(), call.deadline)?;
                         continue;
                     }
-                    return self.lead(&mut state, source.as_ref(), call);
+                    return self.lead(&flights, state, source.as_ref(), call);
                 }
             }
         }
@@ -311,16 +351,20 @@ impl TokenCache {
         source: &Arc<dyn TokenSource>,
         call: Call,
     ) -> Result<Arc<CachedToken>, Error> {
-        let mut state = self.state.lock();
-        if let Some(flight) = state.live_flight() {
-            self.join(&mut state, flight, call.deadline)?;
+        let flights = self.flights();
+        let mut state = lock(&flights.state);
+        if let Some(flight) = state.flight {
+            state = join(&flights, state, flight, self.clock.as_ref(), call.deadline)?;
             if let Some(token) = self.current.load_full() {
                 if self.clock.now() < token.expires_at {
                     return Ok(token);
                 }
             }
         }
-        self.lead(&mut state, source.as_ref(), call)
+        let fresh = self.lead(&flights, state, source.as_ref(), call)?;
+        // After the new token is stored: a lease granted from now on is for it.
+        INVALIDATIONS.fetch_add(1, Ordering::Release);
+        Ok(fresh)
     }
 
     /// A valid token without waiting on the network: the token if it is
@@ -342,7 +386,8 @@ impl TokenCache {
         if now >= token.expires_at {
             return None;
         }
-        let mut state = self.state.lock();
+        let flights = self.flights();
+        let mut state = lock(&flights.state);
         let backing_off = state.backoff_until.is_some_and(|until| now < until);
         if now >= stale_at {
             if backing_off {
@@ -352,8 +397,8 @@ impl TokenCache {
             return None;
         }
         let mut note = None;
-        if state.live_flight().is_none() && !backing_off {
-            note = self.start_background(&mut state, source.clone(), call);
+        if state.flight.is_none() && !backing_off {
+            note = self.start_background(&flights, &mut state, source.clone(), call);
         }
         self.counters.cache_hits.bump();
         drop(state);
@@ -363,7 +408,8 @@ impl TokenCache {
 
     /// Drops the cached token if it is still `rejected`; returns whether it was.
     pub(crate) fn invalidate(&self, rejected: &str) -> bool {
-        let mut state = self.state.lock();
+        let flights = self.flights();
+        let mut state = lock(&flights.state);
         let current = self.current.load();
         let matches = current
             .as_ref()
@@ -371,68 +417,25 @@ impl TokenCache {
         if matches {
             self.current.store(None);
             state.backoff_until = None;
+            // After the token is gone: a lease granted from now on is for another.
+            INVALIDATIONS.fetch_add(1, Ordering::Release);
         }
         matches
     }
 
     /// Forgets everything (after a caught panic).
     pub(crate) fn clear(&self) {
-        let mut state = self.state.lock();
+        let flights = self.flights();
+        let mut state = lock(&flights.state);
         self.current.store(None);
         state.backoff_until = None;
         state.remembered = None;
-    }
-
-    /// Takes the state lock and keeps it until [`TokenCache::release_after_fork`]
-    /// (so that `fork` never copies it in a locked state).
-    pub(crate) fn hold_for_fork(&self) {
-        std::mem::forget(self.state.lock());
-    }
-
-    /// Releases the lock taken by [`TokenCache::hold_for_fork`].
-    ///
-    /// # Safety
-    /// Only after `hold_for_fork`, once, in the parent or the child of the fork.
-    pub(crate) unsafe fn release_after_fork(&self) {
-        self.state.force_unlock();
-    }
-
-    /// Waits for `flight` and shares its outcome: its error if it failed, a
-    /// retryable error if `deadline` came first (the flight goes on for others).
-    fn join(
-        &self,
-        state: &mut MutexGuard<'_, State>,
-        flight: Flight,
-        deadline: Instant,
-    ) -> Result<(), Error> {
-        if !self.wait(state, flight, deadline) {
-            return Err(Error::new(
-                Operation::Refresh,
-                "gave up waiting for the token refresh in flight at the call's deadline",
-            )
-            .retryable(true));
-        }
-        match &state.finished {
-            Some((id, Some(error))) if *id == flight.id => Err(error.clone()),
-            _ => Ok(()),
-        }
-    }
-
-    /// Waits for `flight` to finish; false if `deadline` came first.
-    fn wait(&self, state: &mut MutexGuard<'_, State>, flight: Flight, deadline: Instant) -> bool {
-        while state.flight == Some(flight) {
-            let remaining = deadline.saturating_duration_since(self.clock.now());
-            if self.flight_done.wait_for(state, remaining).timed_out() {
-                return state.flight != Some(flight);
-            }
-        }
-        true
+        INVALIDATIONS.fetch_add(1, Ordering::Release);
     }
 
     fn begin(&self, state: &mut State) -> Flight {
         let flight = Flight {
             id: state.next_flight,
-            pid: std::process::id(),
         };
         state.next_flight += 1;
         state.flight = Some(flight);
@@ -443,14 +446,17 @@ impl TokenCache {
     /// Runs one refresh on this thread, the lock released meanwhile.
     fn lead(
         &self,
-        state: &mut MutexGuard<'_, State>,
+        flights: &Flights,
+        mut state: Guard<'_>,
         source: &dyn TokenSource,
         call: Call,
     ) -> Result<Arc<CachedToken>, Error> {
-        let flight = self.begin(state);
-        let result = MutexGuard::unlocked(state, || run_source(source, call.deadline));
-        let (outcome, note) = self.finish(state, flight, result, call);
-        MutexGuard::unlocked(state, || emit(note));
+        let flight = self.begin(&mut state);
+        drop(state);
+        let (result, held) = run_source(source, call.deadline);
+        let (outcome, note) = self.finish(flights, &mut lock(&flights.state), flight, result, call);
+        held.emit();
+        emit(note);
         outcome
     }
 
@@ -458,18 +464,23 @@ impl TokenCache {
     /// Returns a line to log once the lock is released.
     fn start_background(
         self: &Arc<Self>,
+        flights: &Arc<Flights>,
         state: &mut State,
         source: Arc<dyn TokenSource>,
         call: Call,
     ) -> Note {
         let flight = self.begin(state);
         let cache = Arc::clone(self);
+        let flights_of_flight = Arc::clone(flights);
         let spawned = std::thread::Builder::new()
             .name("wi-refresh".into())
             .spawn(move || {
-                let result = run_source(source.as_ref(), call.deadline);
+                let flights = flights_of_flight;
+                let (result, held) = run_source(source.as_ref(), call.deadline);
                 // The outcome is recorded for everyone; nobody waits on this thread.
-                let (_, note) = cache.finish(&mut cache.state.lock(), flight, result, call);
+                let (_, note) =
+                    cache.finish(&flights, &mut lock(&flights.state), flight, result, call);
+                held.emit();
                 emit(note);
             });
         if spawned.is_err() {
@@ -486,6 +497,7 @@ impl TokenCache {
     /// outcome and a line to log once the lock is released.
     fn finish(
         &self,
+        flights: &Flights,
         state: &mut State,
         flight: Flight,
         result: Result<Fetched, Error>,
@@ -551,14 +563,63 @@ impl TokenCache {
                             ),
                         ));
                     }
+                } else {
+                    // Every caller waiting on this refresh gets this error.
+                    note = Some((Level::Error, format!("token refresh failed: {error}")));
                 }
                 state.finished = Some((flight.id, Some(error.clone())));
                 (Err(error), note)
             }
         };
-        self.flight_done.notify_all();
+        flights.done.notify_all();
         outcome
     }
+}
+
+/// Waits for `flight` and shares its outcome: its error if it failed, a
+/// retryable error if `deadline` came first (the flight goes on for others).
+fn join<'a>(
+    flights: &'a Flights,
+    state: Guard<'a>,
+    flight: Flight,
+    clock: &dyn Clock,
+    deadline: Instant,
+) -> Result<Guard<'a>, Error> {
+    let (state, finished) = wait(flights, state, flight, clock, deadline);
+    if !finished {
+        return Err(Error::new(
+            Operation::Refresh,
+            "gave up waiting for the token refresh in flight at the call's deadline",
+        )
+        .retryable(true));
+    }
+    match &state.finished {
+        Some((id, Some(error))) if *id == flight.id => Err(error.clone()),
+        _ => Ok(state),
+    }
+}
+
+/// Waits for `flight` to finish; false if `deadline` came first.
+fn wait<'a>(
+    flights: &'a Flights,
+    mut state: Guard<'a>,
+    flight: Flight,
+    clock: &dyn Clock,
+    deadline: Instant,
+) -> (Guard<'a>, bool) {
+    while state.flight == Some(flight) {
+        // The deadline is on the identity's clock (a test's may be fake).
+        let left = deadline.saturating_duration_since(clock.now());
+        if left.is_zero() {
+            return (state, false);
+        }
+        state = flights
+            .done
+            .wait_timeout(state, left)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+    }
+    (state, true)
 }
 
 /// A log line held back until the state lock is released: a host's log
@@ -571,17 +632,20 @@ fn emit(note: Note) {
     }
 }
 
-/// Runs a fetch; a panic inside it becomes an internal error, never a stuck flight.
-fn run_source(source: &dyn TokenSource, deadline: Instant) -> Result<Fetched, Error> {
-    catch_unwind(AssertUnwindSafe(|| source.fetch(deadline)))
-        .unwrap_or_else(|_| Err(Error::internal("panic during token refresh")))
+/// Runs a fetch; a panic inside it becomes an internal error, never a stuck
+/// flight. Its log lines are held back, to be emitted once the flight is over.
+fn run_source(source: &dyn TokenSource, deadline: Instant) -> (Result<Fetched, Error>, Held) {
+    log::holding(|| {
+        catch_unwind(AssertUnwindSafe(|| source.fetch(deadline)))
+            .unwrap_or_else(|_| Err(Error::internal("panic during token refresh")))
+    })
 }
 
 #[cfg(test)]
 impl TokenCache {
     /// Whether a refresh is in flight (tests wait for background refreshes).
     pub(crate) fn is_refreshing(&self) -> bool {
-        self.state.lock().flight.is_some()
+        lock(&self.flights().state).flight.is_some()
     }
 }
 

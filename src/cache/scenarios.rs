@@ -7,7 +7,7 @@ use std::sync::{Arc, Barrier};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use std::sync::Mutex;
 
 use super::{Call, Fetched, TokenCache, TokenSource};
 use crate::clock::{Clock, ManualClock};
@@ -41,6 +41,7 @@ impl TokenSource for ScriptedSource {
         let next = self
             .script
             .lock()
+            .unwrap()
             .pop_front()
             .expect("a fetch that the scenario did not script");
         let sent_at = self.clock.now();
@@ -197,7 +198,7 @@ impl Scenario {
                         delay_ms,
                     }
                 };
-                self.source.script.lock().push_back(scripted);
+                self.source.script.lock().unwrap().push_back(scripted);
             }
             "advance" => self
                 .clock

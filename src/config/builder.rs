@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::options::{OptionKey, OptionSpec};
-use super::url::quote_input;
-use super::value::{is_header_name, is_header_text, parse, ClientAuth, Flow, TokenStore, Value};
+use super::value::{
+    is_header_name, is_header_text, parse, quoted, ClientAuth, Flow, TokenStore, Value,
+};
 use super::Config;
 use crate::clock::Clock;
 use crate::error::Error;
@@ -89,7 +90,7 @@ impl ConfigBuilder {
     /// refused, as are names that are not HTTP tokens and values that are not
     /// visible ASCII (CR, LF and other control characters included).
     pub fn header(&mut self, name: &str, value: &str) -> Result<&mut Self, Error> {
-        let key = format!("header.{}", quote_input(name).trim_matches('"'));
+        let key = format!("header.{}", quoted(name).trim_matches('"'));
         if !is_header_name(name) {
             return Err(Error::invalid_argument(format!(
                 "option {key}: not a valid HTTP header name"
@@ -230,7 +231,7 @@ fn spec_of(key: &str) -> Result<&'static OptionSpec, Error> {
             let known: Vec<&str> = OptionSpec::all().iter().map(|spec| spec.name()).collect();
             Error::invalid_argument(format!(
                 "unknown option key {}; known keys: {}, header.<Name>",
-                quote_input(key),
+                quoted(key),
                 known.join(", ")
             ))
         })

@@ -2,11 +2,11 @@
 //! validated once, into typed values, when a client is built.
 //!
 //! `options` is the one table of option keys; `value` parses each kind of
-//! value; `builder` collects settings; `url` holds the URL rules.
+//! value; `builder` collects settings. URL rules are `crate::url`'s, what a
+//! message shows of input `crate::redact`'s.
 
 mod builder;
 mod options;
-mod url;
 mod value;
 
 use std::fmt;
@@ -18,12 +18,12 @@ pub use builder::ConfigBuilder;
 pub use options::{OptionKey, OptionKind, OptionSpec};
 pub use value::{ClientAuth, Flow, TokenStore};
 
-pub(crate) use url::{check_endpoint, display_url, parse_url, quote_input};
-
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::lane::Lane;
+use crate::redact;
 use crate::secret::SecretString;
+use crate::url::check_endpoint;
 use value::Value;
 
 /// Default `subject_token_type` of `flow=token_exchange`.
@@ -81,7 +81,7 @@ pub struct Config {
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let url = |value: &Option<String>| value.as_deref().map(display_url);
+        let url = |value: &Option<String>| value.as_deref().map(redact::url);
         f.debug_struct("Config")
             .field("flow", &self.flow)
             .field("client_id", &self.client_id)
@@ -91,6 +91,10 @@ impl fmt::Debug for Config {
             .field("lane", &self.lane)
             .field("client_auth", &self.client_auth)
             .field("token_store", &self.token_store)
+            .field(
+                "proxy",
+                &self.proxy.as_ref().map(|proxy| redact::url(proxy.expose())),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -110,7 +114,11 @@ impl Settings<'_> {
             Some(value) => value.clone(),
             None => {
                 let name = spec.env_var();
-                let Some(raw) = (self.env)(&name).filter(|raw| !raw.is_empty()) else {
+                // The raw value may be a secret: wiped once parsed.
+                let Some(raw) = (self.env)(&name)
+                    .filter(|raw| !raw.is_empty())
+                    .map(zeroize::Zeroizing::new)
+                else {
                     return Ok(None);
                 };
                 value::parse(spec, &raw)
@@ -195,8 +203,7 @@ impl Config {
             let Some(url) = settings.text(key)? else {
                 return Ok(None);
             };
-            url::check_endpoint(key.name(), &url, allow_insecure_http)
-                .map_err(Error::configuration)?;
+            check_endpoint(key.name(), &url, allow_insecure_http).map_err(Error::configuration)?;
             Ok(Some(url))
         };
         let read_timeout = settings.duration(OptionKey::TimeoutMs, Duration::from_secs(30))?;
@@ -209,8 +216,8 @@ impl Config {
         if let Some(path) = &ca_bundle_path {
             if !path.is_file() {
                 return Err(Error::configuration(format!(
-                    "ca_bundle_path {} is not a readable file",
-                    quote_input(&path.display().to_string())
+                    "ca_bundle_path {:?} is not a readable file",
+                    redact::cap(&path.display().to_string())
                 )));
             }
         }

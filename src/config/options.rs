@@ -230,7 +230,7 @@ static OPTIONS: &[OptionSpec] = &[
     row(OptionKey::MaxRetries, "max_retries", Wi, Count { max: 10 }, "2",
         "retries of network errors, timeouts, 408, 429, 5xx"),
     row(OptionKey::Proxy, "proxy", Wi, ProxyUrl, "`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`",
-        "HTTP(S) proxy URL (`WI_PROXY` first, then the standard variables)"),
+        "HTTP(S) proxy URL (`WI_PROXY` first, then the standard variables); never used for a loopback endpoint"),
     row(OptionKey::CaBundlePath, "ca_bundle_path", Wi, Path, "built-in roots",
         "PEM file whose certificates become the trust anchors (as `curl --cacert`)"),
     row(OptionKey::UserAgent, "user_agent", Wi, HeaderValue, "`workload-identity/<version>`", "`User-Agent` header"),

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::options::{OptionKey, OptionKind, OptionSpec};
-use super::url::{parse_url, quote_input};
+use crate::redact;
 use crate::secret::SecretString;
+use crate::url::HttpUrl;
 
 /// How the access token of a client is obtained (option `flow`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -138,7 +139,7 @@ pub(crate) fn parse(spec: &OptionSpec, raw: &str) -> Result<Value, String> {
         }
         OptionKind::Text => Ok(Value::Text(raw.to_owned())),
         OptionKind::Secret => Ok(Value::Secret(SecretString::from(raw))),
-        OptionKind::Url | OptionKind::ProxyUrl => match parse_url(raw) {
+        OptionKind::Url | OptionKind::ProxyUrl => match HttpUrl::parse(raw) {
             Ok(_) if spec.kind() == OptionKind::ProxyUrl => Ok(Value::Secret(raw.into())),
             Ok(_) => Ok(Value::Text(raw.to_owned())),
             Err(why) => bad(why),
@@ -171,7 +172,7 @@ pub(crate) fn parse(spec: &OptionSpec, raw: &str) -> Result<Value, String> {
             parsed.map(Ok).unwrap_or_else(|| {
                 bad(format!(
                     "{} is not one of {}",
-                    quote_input(raw),
+                    quoted(raw),
                     choices.join(", ")
                 ))
             })
@@ -182,10 +183,7 @@ pub(crate) fn parse(spec: &OptionSpec, raw: &str) -> Result<Value, String> {
             "memory" => Ok(Value::Store(TokenStore::Memory)),
             _ => match raw.strip_prefix("file:") {
                 Some(dir) if !dir.is_empty() => Ok(Value::Store(TokenStore::File(dir.into()))),
-                _ => bad(format!(
-                    "{} is neither memory nor file:<DIR>",
-                    quote_input(raw)
-                )),
+                _ => bad(format!("{} is neither memory nor file:<DIR>", quoted(raw))),
             },
         },
         OptionKind::HeaderValue if !is_header_text(raw) => bad(
@@ -193,6 +191,11 @@ pub(crate) fn parse(spec: &OptionSpec, raw: &str) -> Result<Value, String> {
         ),
         OptionKind::HeaderValue => Ok(Value::Text(raw.to_owned())),
     }
+}
+
+/// A caller's input for a message: quoted and cut to a few hundred bytes.
+pub(crate) fn quoted(text: &str) -> String {
+    format!("{:?}", redact::cap(text))
 }
 
 /// Visible ASCII with inner spaces or tabs: safe as an HTTP header value.
@@ -226,8 +229,8 @@ impl Value {
 pub(crate) fn check(spec: &OptionSpec, value: &Value) -> Result<(), String> {
     let name = spec.name();
     let why = match (spec.kind(), value) {
-        (OptionKind::Url | OptionKind::ProxyUrl, Value::Text(url)) => parse_url(url).err(),
-        (OptionKind::ProxyUrl, Value::Secret(url)) => parse_url(url.expose()).err(),
+        (OptionKind::Url | OptionKind::ProxyUrl, Value::Text(url)) => HttpUrl::parse(url).err(),
+        (OptionKind::ProxyUrl, Value::Secret(url)) => HttpUrl::parse(url.expose()).err(),
         (OptionKind::HeaderValue, Value::Text(text)) if !is_header_text(text) => Some(
             "must be visible ASCII with inner spaces only (it is sent as an HTTP header)".into(),
         ),

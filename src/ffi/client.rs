@@ -13,7 +13,7 @@ use crate::ffi::boundary::{
 };
 use crate::ffi::error::{wi_error, wi_status};
 use crate::ffi::options::wi_options;
-use crate::protocol::ExchangeParams;
+use crate::protocol::{EnvVar, ExchangeParams};
 
 /// A workload-identity client (Rust: `wi_client` holding a
 /// `workload_identity::Client`, shared as an `Arc`).
@@ -58,7 +58,8 @@ pub struct wi_exchange_params {
 
 /// Runs a client call: a panic clears the identity's cache.
 /// The client argument, checked only when the body asks for it: bodies reset
-/// their out-parameters first, so that they hold NULL after any failure.
+/// every out-parameter first (all of them, before reporting any NULL one), so
+/// that each holds NULL or 0 after any failure.
 pub(crate) struct ClientArg<'a>(&'a Result<&'a wi_client, Error>);
 
 impl<'a> ClientArg<'a> {
@@ -169,9 +170,14 @@ pub unsafe extern "C" fn wi_get_access_token_with_expiry(
     out_error: *mut *mut wi_error,
 ) -> wi_status {
     with_client(client, out_error, |client| {
-        let slot = out_arg(out_token, "out_token")?;
-        let expires = out_struct_arg(out_expires_at_unix_ms, "out_expires_at_unix_ms")?;
-        *expires = 0;
+        // Both out-parameters are reset before either NULL is reported.
+        let slot = out_arg(out_token, "out_token");
+        let expires =
+            out_struct_arg(out_expires_at_unix_ms, "out_expires_at_unix_ms").map(|expires| {
+                *expires = 0;
+                expires
+            });
+        let (slot, expires) = (slot?, expires?);
         let client = client.get()?;
         let (token, expires_at) = client
             .access_token_lease(|lease| (string_into_raw(lease.token), lease.expires_at_unix_ms))?;
@@ -247,8 +253,8 @@ unsafe fn peek(
     found
 }
 
-/// Longest lease handed out: bounds how late a binding's local copy notices an
-/// invalidation made through another client of the same identity.
+/// Longest lease handed out: a binding still asks the library at least once a
+/// second (invalidations end leases at once, through `wi_invalidation_counter`).
 const MAX_LEASE_MS: u32 = 1_000;
 
 /// A lease in milliseconds: how long the token stays fresh, at most [`MAX_LEASE_MS`].
@@ -259,11 +265,15 @@ fn lease_ms(fresh_for: std::time::Duration) -> u32 {
 /// Gets the access token like `wi_get_access_token`, plus a lease: how many
 /// milliseconds the caller may keep reusing this token without calling again
 /// (at most one second, never past the point where the library would start
-/// refreshing it; 0 means "ask again next time"). For bindings whose foreign
-/// call costs more than a local time check; the library still decides.
+/// refreshing it; 0 means "ask again next time"), and only while
+/// `*wi_invalidation_counter()` keeps the value read before this call. For
+/// bindings whose foreign call costs more than a local time check; the
+/// library still decides.
 ///
 /// `out_lease_ms` is required. Ownership and failures as for
-/// `wi_get_access_token`; on failure `*out_lease_ms` is 0. Thread-safe.
+/// `wi_get_access_token`; on any failure (whatever argument was NULL)
+/// `*out_token` is NULL and `*out_lease_ms` 0, for each that is not NULL.
+/// Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn wi_get_access_token_lease(
     client: *const wi_client,
@@ -272,9 +282,13 @@ pub unsafe extern "C" fn wi_get_access_token_lease(
     out_error: *mut *mut wi_error,
 ) -> wi_status {
     with_client(client, out_error, |client| {
-        let lease = out_struct_arg(out_lease_ms, "out_lease_ms")?;
-        *lease = 0;
-        let slot = out_arg(out_token, "out_token")?;
+        // Both out-parameters are reset before either NULL is reported.
+        let lease = out_struct_arg(out_lease_ms, "out_lease_ms").map(|lease| {
+            *lease = 0;
+            lease
+        });
+        let slot = out_arg(out_token, "out_token");
+        let (lease, slot) = (lease?, slot?);
         let client = client.get()?;
         let (token, lease_ms) = client.access_token_lease(|lease| {
             (string_into_raw(lease.token), lease_ms(lease.fresh_for))
@@ -285,6 +299,21 @@ pub unsafe extern "C" fn wi_get_access_token_lease(
     })
 }
 
+/// The process-wide invalidation counter: it changes whenever a cached access
+/// token is dropped or replaced before its time, through any client
+/// (`wi_invalidate_token`, `wi_force_refresh`, the integration API's 401
+/// retry, a caught panic). A token from `wi_get_access_token_lease` may be
+/// reused during its lease only while the counter holds the value it had
+/// before that call, so that an invalidation reaches every client at once.
+///
+/// Returns a pointer to static memory, valid for the life of the process:
+/// never free it. Read it with an (acquire) atomic load, without a call.
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn wi_invalidation_counter() -> *const u32 {
+    crate::cache::invalidation_counter().as_ptr().cast_const()
+}
+
 /// Copies the access token into the caller's buffer: no allocation on the
 /// cached path.
 ///
@@ -293,7 +322,8 @@ pub unsafe extern "C" fn wi_get_access_token_lease(
 /// A buffer too small gives `WI_STATUS_INVALID_ARGUMENT` with `*out_len` set to
 /// the length needed and the buffer left empty (its first byte NUL, if any).
 /// The caller should wipe the buffer when done. Other failures as for
-/// `wi_get_access_token`, with `*out_len` 0. Thread-safe.
+/// `wi_get_access_token`, with `*out_len` 0 and the buffer empty (whatever
+/// argument was NULL, for each that is not NULL). Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn wi_get_access_token_into(
     client: *const wi_client,
@@ -303,12 +333,15 @@ pub unsafe extern "C" fn wi_get_access_token_into(
     out_error: *mut *mut wi_error,
 ) -> wi_status {
     with_client(client, out_error, |client| {
-        let length = out_struct_arg(out_len, "out_len")?;
-        *length = 0;
-        let buffer = byte_buffer_arg(buffer, buffer_len, "buffer")?;
-        if let Some(first) = buffer.first_mut() {
+        let mut buffer = byte_buffer_arg(buffer, buffer_len, "buffer");
+        if let Some(first) = buffer.as_mut().ok().and_then(|buffer| buffer.first_mut()) {
             *first = 0;
         }
+        let mut length = out_struct_arg(out_len, "out_len");
+        if let Ok(length) = &mut length {
+            **length = 0;
+        }
+        let (buffer, length) = (buffer?, length?);
         let client = client.get()?;
         client.access_token_lease(|lease| {
             let token = lease.token;
@@ -413,16 +446,37 @@ pub unsafe extern "C" fn wi_get_project_env_vars(
 ) -> wi_status {
     with_client(client, out_error, |client| {
         let slot = out_arg(out_json, "out_json")?;
-        let vars: Vec<serde_json::Value> = client
-            .get()?
-            .project_env_vars()?
-            .iter()
-            .map(|var| serde_json::json!({ "key": var.key, "value": var.value.expose() }))
-            .collect();
-        let json = Zeroizing::new(serde_json::json!({ "vars": vars }).to_string());
-        *slot = string_into_raw(&json);
+        let json = env_vars_json(&client.get()?.project_env_vars()?);
+        let json = std::str::from_utf8(&json)
+            .map_err(|_| Error::internal("the env-var document is not UTF-8"))?;
+        *slot = string_into_raw(json);
         Ok(())
     })
+}
+
+/// `{"vars":[{"key":"K","value":"V"},...]}` in a buffer allocated once, large
+/// enough for any escaping (at most 6 bytes per byte), and wiped on drop.
+fn env_vars_json(vars: &[EnvVar]) -> Zeroizing<Vec<u8>> {
+    let size: usize = 11
+        + vars
+            .iter()
+            .map(|var| 6 * (var.key.len() + var.value.len()) + 28)
+            .sum::<usize>();
+    let mut json = Zeroizing::new(Vec::with_capacity(size));
+    json.extend_from_slice(b"{\"vars\":[");
+    for (index, var) in vars.iter().enumerate() {
+        if index > 0 {
+            json.push(b',');
+        }
+        json.extend_from_slice(b"{\"key\":");
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *json, var.key.as_str());
+        json.extend_from_slice(b",\"value\":");
+        let _ = serde_json::to_writer(&mut *json, var.value.expose());
+        json.push(b'}');
+    }
+    json.extend_from_slice(b"]}");
+    json
 }
 
 /// Drops the cached access token only if it is still `rejected_token` (one that

@@ -56,7 +56,8 @@ pub unsafe extern "C" fn wi_options_set(
         || {
             let options = options_mut(options)?;
             let key = str_arg(key, "key")?;
-            match optional_str_arg(value, &format!("the value of option {key}"))? {
+            let name = format!("the value of option {}", crate::redact::cap(key));
+            match optional_str_arg(value, &name)? {
                 Some(value) => options.builder.set(key, value)?,
                 None => options.builder.unset(key)?,
             };

@@ -34,7 +34,8 @@ pub struct wi_stats {
 ///
 /// `client` and `out_stats` are required, and `out_stats->struct_size` must be
 /// at least `sizeof(uint32_t)` (else `WI_STATUS_INVALID_ARGUMENT`); members
-/// beyond `struct_size` are not touched. Thread-safe.
+/// beyond `struct_size` are not touched. On failure with a valid `out_stats`
+/// (e.g. `client` NULL), the counters within `struct_size` are 0. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn wi_client_stats(
     client: *const crate::ffi::client::wi_client,
@@ -43,7 +44,6 @@ pub unsafe extern "C" fn wi_client_stats(
     guard(
         std::ptr::null_mut(),
         || {
-            let client = &client_ref(client)?.client;
             let out = out_struct_arg(out_stats, "out_stats")?;
             let size = out.struct_size as usize;
             if size < std::mem::size_of::<u32>() {
@@ -51,6 +51,10 @@ pub unsafe extern "C" fn wi_client_stats(
                     "out_stats->struct_size must be set to sizeof(wi_stats)",
                 ));
             }
+            let fits = size.min(std::mem::size_of::<wi_stats>());
+            // Every counter 0 until the client is known: what a failure leaves.
+            fill(out, &wi_stats::default(), fits);
+            let client = &client_ref(client)?.client;
             let stats = client.stats();
             let full = wi_stats {
                 struct_size: size.min(std::mem::size_of::<wi_stats>()) as u32,
@@ -63,16 +67,27 @@ pub unsafe extern "C" fn wi_client_stats(
                 retries: stats.retries,
                 server_requests: stats.server_requests,
             };
-            let fits = size.min(std::mem::size_of::<wi_stats>());
-            // SAFETY: the caller promises `struct_size` writable bytes at `out`;
-            // we copy at most that many from a local of the full size.
-            std::ptr::copy_nonoverlapping(
-                (&full as *const wi_stats).cast::<u8>(),
-                (out as *mut wi_stats).cast::<u8>(),
-                fits,
-            );
+            fill(out, &full, fits);
             Ok(())
         },
         || {},
     )
+}
+
+/// Copies the first `fits` bytes of `from` to `out`, `struct_size` kept.
+///
+/// # Safety
+/// `out` points to at least `fits` writable bytes (the caller's `struct_size`).
+unsafe fn fill(out: &mut wi_stats, from: &wi_stats, fits: usize) {
+    let from = wi_stats {
+        struct_size: fits as u32,
+        ..*from
+    };
+    // SAFETY: the caller promises `struct_size` writable bytes at `out`; at
+    // most that many are copied, from a local of the full size.
+    std::ptr::copy_nonoverlapping(
+        (&from as *const wi_stats).cast::<u8>(),
+        (out as *mut wi_stats).cast::<u8>(),
+        fits,
+    );
 }

@@ -12,9 +12,9 @@ use zeroize::Zeroizing;
 use super::refresh_token::with_refresh_token;
 use super::{request_token, Fetched, TokenSource};
 use crate::client_auth::Purpose;
-use crate::config::quote_input;
 use crate::error::{Error, Operation};
 use crate::protocol::{ExchangeParams, Grant};
+use crate::redact;
 use crate::secret::SecretString;
 use crate::session::Session;
 
@@ -56,7 +56,7 @@ impl TokenSource for SubjectTokenFileExchange {
 
 /// The token in `path`, without surrounding whitespace. Errors name the path.
 fn read_subject_token(path: &Path) -> Result<SecretString, Error> {
-    let shown = quote_input(&path.display().to_string());
+    let shown = format!("{:?}", redact::cap(&path.display().to_string()));
     let fail = |why: String| {
         Error::new(
             Operation::Exchange,

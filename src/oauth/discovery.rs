@@ -14,16 +14,17 @@
 //! between the host and the issuer's path; when that answers 4xx, the OpenID
 //! Connect one, `{issuer}/.well-known/openid-configuration`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
-use parking_lot::{Condvar, Mutex};
 
-use crate::config::{display_url, Config, OptionKey};
+use crate::config::{Config, OptionKey};
 use crate::error::{Error, Operation};
+use crate::fork::{lock, ForkLocal};
 use crate::log::{log, Level};
 use crate::protocol::{parse_server_metadata, ServerMetadata};
+use crate::redact;
 use crate::session::Session;
 use crate::transport::{HttpRequest, Payload};
 
@@ -112,7 +113,7 @@ pub(crate) fn endpoint(
             which.operation(),
             format!(
                 "the metadata of issuer {} names no {name}; set the option {name}",
-                display_url(issuer)
+                shown_url(issuer)
             ),
         )
     })
@@ -133,28 +134,57 @@ pub(crate) fn server_metadata(session: &Session) -> Result<String, Error> {
     Ok(metadata.document.clone())
 }
 
-/// The discovery state of one identity. Thread-safe.
-#[derive(Debug, Default)]
+/// The discovery state of one identity. Thread-safe. The fetched metadata
+/// carries over into a forked child; the fetch in flight and the failure
+/// backoff do not (see `crate::fork`).
+#[derive(Debug)]
 pub(super) struct Discovery {
-    metadata: ArcSwapOption<ServerMetadata>,
+    fetched: ArcSwapOption<Fetched>,
+    flights: ForkLocal<Flights>,
+}
+
+impl Default for Discovery {
+    fn default() -> Self {
+        Discovery {
+            fetched: ArcSwapOption::empty(),
+            flights: ForkLocal::new(),
+        }
+    }
+}
+
+/// The checked metadata and when it was fetched (real time: only for keeping
+/// the identity alive).
+#[derive(Debug)]
+struct Fetched {
+    metadata: Arc<ServerMetadata>,
+    at: Instant,
+}
+
+/// The fetch state and the condition its waiters wait on.
+#[derive(Debug, Default)]
+struct Flights {
     state: Mutex<State>,
-    fetch_done: Condvar,
+    done: Condvar,
 }
 
 #[derive(Debug, Default)]
 struct State {
-    /// The process whose thread is fetching: a fetch started before a fork
-    /// has no thread in the child, which ignores it.
-    flight: Option<u32>,
+    /// A thread of this process is fetching.
+    flight: bool,
     /// Consecutive failed fetches.
     failures: u32,
     /// The last failure, and when the next fetch may start.
     failed: Option<(Error, Instant)>,
-    /// When the metadata was fetched (real time: only for keeping the identity).
-    fetched_at: Option<Instant>,
 }
 
 impl Discovery {
+    fn metadata(&self) -> Option<Arc<ServerMetadata>> {
+        self.fetched
+            .load()
+            .as_ref()
+            .map(|fetched| fetched.metadata.clone())
+    }
+
     /// The checked metadata of `issuer`: cached, or fetched by this caller, or
     /// by the caller already fetching it (waiting until `deadline` at most).
     fn get(
@@ -163,14 +193,14 @@ impl Discovery {
         issuer: &str,
         deadline: Instant,
     ) -> Result<Arc<ServerMetadata>, Error> {
-        if let Some(metadata) = self.metadata.load_full() {
+        if let Some(metadata) = self.metadata() {
             return Ok(metadata);
         }
         let clock = &session.config.clock;
-        let pid = std::process::id();
-        let mut state = self.state.lock();
+        let flights = self.flights.get(|_| Flights::default());
+        let mut state = lock(&flights.state);
         loop {
-            if let Some(metadata) = self.metadata.load_full() {
+            if let Some(metadata) = self.metadata() {
                 return Ok(metadata);
             }
             let now = clock.now();
@@ -185,7 +215,7 @@ impl Discovery {
                     }));
                 }
             }
-            if state.flight != Some(pid) {
+            if !state.flight {
                 break;
             }
             let remaining = deadline.saturating_duration_since(now);
@@ -196,17 +226,23 @@ impl Discovery {
                 )
                 .retryable(true));
             }
-            self.fetch_done.wait_for(&mut state, remaining);
+            state = flights
+                .done
+                .wait_timeout(state, remaining)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
-        state.flight = Some(pid);
+        state.flight = true;
         drop(state);
-        let flight = Flight(self);
+        let flight = Flight(&flights);
         let result = fetch(session, issuer, deadline);
-        let mut state = self.state.lock();
+        let mut state = lock(&flights.state);
         match &result {
             Ok(metadata) => {
-                self.metadata.store(Some(metadata.clone()));
-                state.fetched_at = Some(Instant::now());
+                self.fetched.store(Some(Arc::new(Fetched {
+                    metadata: metadata.clone(),
+                    at: Instant::now(),
+                })));
                 state.failures = 0;
                 state.failed = None;
             }
@@ -224,7 +260,7 @@ impl Discovery {
             Ok(_) => log(Level::Info, || {
                 format!(
                     "discovery: metadata of issuer {} fetched",
-                    display_url(issuer)
+                    redact::url(issuer)
                 )
             }),
             Err(error) => log(Level::Warn, || format!("discovery: {error}")),
@@ -234,30 +270,20 @@ impl Discovery {
 
     /// True for an hour after the metadata was fetched (see [`KEEP_IDENTITY`]).
     pub(super) fn keeps_identity(&self) -> bool {
-        self.state
-            .lock()
-            .fetched_at
-            .is_some_and(|at| at.elapsed() < KEEP_IDENTITY)
-    }
-
-    pub(super) fn hold_for_fork(&self) {
-        std::mem::forget(self.state.lock());
-    }
-
-    /// # Safety
-    /// Only after `hold_for_fork`, once.
-    pub(super) unsafe fn release_after_fork(&self) {
-        self.state.force_unlock();
+        self.fetched
+            .load()
+            .as_ref()
+            .is_some_and(|fetched| fetched.at.elapsed() < KEEP_IDENTITY)
     }
 }
 
 /// Ends a fetch, also on a panic: clears the flight and wakes the waiters.
-struct Flight<'a>(&'a Discovery);
+struct Flight<'a>(&'a Flights);
 
 impl Drop for Flight<'_> {
     fn drop(&mut self) {
-        self.0.state.lock().flight = None;
-        self.0.fetch_done.notify_all();
+        lock(&self.0.state).flight = false;
+        self.0.done.notify_all();
     }
 }
 
@@ -270,9 +296,9 @@ fn fetch(session: &Session, issuer: &str, deadline: Instant) -> Result<Arc<Serve
             log(Level::Debug, || {
                 format!(
                     "discovery: {} answered {}, trying {}",
-                    display_url(&oauth_url),
+                    shown_url(&oauth_url),
                     error.http_status().unwrap_or_default(),
-                    display_url(&openid_url)
+                    shown_url(&openid_url)
                 )
             });
             fetch_from(session, issuer, &openid_url, deadline)
@@ -300,7 +326,7 @@ fn fetch_from(
         })
         .map(|sent| sent.value)
         .map_err(|error| {
-            error.with_message(|message| format!("{message} (from {})", display_url(url)))
+            error.with_message(|message| format!("{message} (from {})", shown_url(url)))
         })
 }
 
@@ -321,6 +347,11 @@ fn metadata_urls(issuer: &str) -> Result<(String, String), Error> {
         format!("{origin}{OAUTH_WELL_KNOWN}{path}"),
         format!("{issuer}{OPENID_WELL_KNOWN}"),
     ))
+}
+
+/// A URL for a message: quoted, without userinfo or query values.
+fn shown_url(url: &str) -> String {
+    format!("{:?}", redact::url(url))
 }
 
 #[cfg(test)]

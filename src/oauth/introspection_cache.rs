@@ -11,12 +11,12 @@
 //! the library drops its entry.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use parking_lot::Mutex;
 use ring::hmac;
 
+use crate::fork::{lock, ForkLocal};
 use crate::protocol::Introspection;
 
 /// Most answers kept at once.
@@ -26,17 +26,17 @@ type TokenKey = [u8; 32];
 
 /// The cache of one identity. Thread-safe; the lock is held for a map
 /// operation, never across I/O.
-#[derive(Default)]
 pub(super) struct IntrospectionCache {
     /// Drawn at first use: an identity that never caches pays nothing.
     key: OnceLock<hmac::Key>,
-    entries: Mutex<HashMap<TokenKey, Entry>>,
+    /// A forked child starts with an empty cache (see `crate::fork`).
+    entries: ForkLocal<Mutex<HashMap<TokenKey, Entry>>>,
 }
 
 impl std::fmt::Debug for IntrospectionCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IntrospectionCache")
-            .field("entries", &self.entries.lock().len())
+            .field("entries", &lock(&self.entries()).len())
             .finish_non_exhaustive()
     }
 }
@@ -63,6 +63,15 @@ fn unix_seconds(wall: SystemTime) -> i64 {
         .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
+impl Default for IntrospectionCache {
+    fn default() -> Self {
+        IntrospectionCache {
+            key: OnceLock::new(),
+            entries: ForkLocal::new(),
+        }
+    }
+}
+
 impl IntrospectionCache {
     fn key_of(&self, token: &str) -> TokenKey {
         let key = self.key.get_or_init(|| {
@@ -85,7 +94,8 @@ impl IntrospectionCache {
         wall: SystemTime,
     ) -> Option<Arc<Introspection>> {
         let key = self.key_of(token);
-        let entries = self.entries.lock();
+        let entries = self.entries();
+        let entries = lock(&entries);
         let entry = entries.get(&key)?;
         // A client with a shorter reuse period than the one that fetched the
         // answer reuses it for its own period only.
@@ -115,7 +125,8 @@ impl IntrospectionCache {
             return;
         }
         let key = self.key_of(token);
-        let mut entries = self.entries.lock();
+        let entries = self.entries();
+        let mut entries = lock(&entries);
         if entries.len() >= CAPACITY && !entries.contains_key(&key) {
             entries.retain(|_, entry| entry.live(now, wall));
             if entries.len() >= CAPACITY {
@@ -137,22 +148,17 @@ impl IntrospectionCache {
             return; // nothing was ever kept
         }
         let key = self.key_of(token);
-        self.entries.lock().remove(&key);
+        lock(&self.entries()).remove(&key);
     }
 
-    pub(super) fn hold_for_fork(&self) {
-        std::mem::forget(self.entries.lock());
-    }
-
-    /// # Safety
-    /// Only after `hold_for_fork`, once.
-    pub(super) unsafe fn release_after_fork(&self) {
-        self.entries.force_unlock();
+    /// This process's entries.
+    fn entries(&self) -> Arc<Mutex<HashMap<TokenKey, Entry>>> {
+        self.entries.get(|_| Mutex::default())
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.entries.lock().len()
+        lock(&self.entries()).len()
     }
 }
 

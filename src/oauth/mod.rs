@@ -40,21 +40,6 @@ impl OAuthState {
     pub(crate) fn keeps_identity(&self) -> bool {
         self.discovery.keeps_identity()
     }
-
-    /// Takes the locks and keeps them until [`OAuthState::release_after_fork`].
-    pub(crate) fn hold_for_fork(&self) {
-        self.discovery.hold_for_fork();
-        self.introspection_cache.hold_for_fork();
-    }
-
-    /// Releases what [`OAuthState::hold_for_fork`] took.
-    ///
-    /// # Safety
-    /// Only after `hold_for_fork`, once, in the parent or the child of the fork.
-    pub(crate) unsafe fn release_after_fork(&self) {
-        self.discovery.release_after_fork();
-        self.introspection_cache.release_after_fork();
-    }
 }
 
 /// A required token argument: not empty.

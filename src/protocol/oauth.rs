@@ -5,10 +5,11 @@
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-use super::{error_answer, form_encode, quote};
-use crate::config::{check_endpoint, display_url};
+use super::{error_answer, form_encode, quote, WipedJson};
 use crate::error::{Error, Operation};
+use crate::redact;
 use crate::secret::SecretString;
+use crate::url::check_endpoint;
 
 /// An authorization server's metadata document (RFC 8414 section 2), checked:
 /// the configured issuer, a token endpoint, and every endpoint a URL that the
@@ -35,15 +36,16 @@ pub(crate) fn parse_server_metadata(
     allow_insecure_http: bool,
 ) -> Result<ServerMetadata, Error> {
     let operation = Operation::Discovery;
-    let map = object_answer(status, body, operation)?;
+    let parsed = WipedJson::parse(body);
+    let map = object_answer(status, parsed.as_ref(), operation)?;
     let malformed = |why: String| Error::new(operation, why).with_http_status(status);
     match map.get("issuer") {
         Some(Value::String(found)) if found == issuer => {}
         Some(Value::String(found)) => {
             return Err(malformed(format!(
-                "the metadata is for issuer {}, not the configured {} (RFC 8414 section 3.3)",
-                display_url(found),
-                display_url(issuer)
+                "the metadata is for issuer {:?}, not the configured {:?} (RFC 8414 section 3.3)",
+                redact::url(found),
+                redact::url(issuer)
             )))
         }
         Some(_) => return Err(malformed("the metadata's issuer is not a string".into())),
@@ -122,7 +124,8 @@ pub(crate) fn parse_introspection_response(
     body: &[u8],
 ) -> Result<Introspection, Error> {
     let operation = Operation::Introspection;
-    let map = object_answer(status, body, operation)?;
+    let parsed = WipedJson::parse(body);
+    let map = object_answer(status, parsed.as_ref(), operation)?;
     let active = match map.get("active") {
         Some(Value::Bool(active)) => *active,
         Some(other) => {
@@ -156,11 +159,12 @@ pub(crate) fn parse_introspection_response(
 /// Parses a revocation answer: any 2xx is success whatever the body (RFC 7009
 /// section 2.2); an OAuth error or another status is an error.
 pub(crate) fn parse_revocation_response(status: u16, body: &[u8]) -> Result<(), Error> {
-    let json = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Some(map),
-        _ => None,
-    };
-    match error_answer(status, json.as_ref(), Operation::Revocation) {
+    let parsed = WipedJson::parse(body);
+    match error_answer(
+        status,
+        parsed.as_ref().and_then(WipedJson::object),
+        Operation::Revocation,
+    ) {
         Some(error) => Err(error),
         None => Ok(()),
     }
@@ -186,7 +190,8 @@ pub(crate) fn registration_request_body(metadata_json: &str) -> Result<Zeroizing
 /// secret: it holds the `client_secret` when one was issued.
 pub(crate) fn parse_registration_response(status: u16, body: &[u8]) -> Result<SecretString, Error> {
     let operation = Operation::Registration;
-    let map = object_answer(status, body, operation)?;
+    let parsed = WipedJson::parse(body);
+    let map = object_answer(status, parsed.as_ref(), operation)?;
     match map.get("client_id") {
         Some(Value::String(id)) if !id.is_empty() => {}
         Some(_) => {
@@ -204,17 +209,15 @@ pub(crate) fn parse_registration_response(status: u16, body: &[u8]) -> Result<Se
     Ok(SecretString::new(text_of(body, status, operation)?))
 }
 
-/// The JSON object of a successful answer, or the error the answer carries.
+/// The JSON object of a successful answer (parsed into `parsed`, whose
+/// strings are wiped when it drops), or the error the answer carries.
 fn object_answer(
     status: u16,
-    body: &[u8],
+    parsed: Option<&WipedJson>,
     operation: Operation,
-) -> Result<Map<String, Value>, Error> {
-    let json = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Some(map),
-        _ => None,
-    };
-    if let Some(error) = error_answer(status, json.as_ref(), operation) {
+) -> Result<&Map<String, Value>, Error> {
+    let json = parsed.and_then(WipedJson::object);
+    if let Some(error) = error_answer(status, json, operation) {
         return Err(error);
     }
     json.ok_or_else(|| {

@@ -30,15 +30,16 @@ mod agent;
 mod wire;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex};
 use serde_json::json;
 
 use crate::egress::{
     COZE_OUTBOUND_AUTH_PROXY, COZE_OUTBOUND_AUTH_PROXY_CA, COZE_OUTBOUND_AUTH_PROXY_CA_PATH,
 };
 use crate::error::{Error, Operation};
+use crate::fork::{lock, ForkLocal};
 use crate::log::{log, Level};
 use crate::secret::SecretString;
 use crate::transport::{HttpRequest, Payload, Transport};
@@ -144,7 +145,8 @@ pub fn load_skill_env(options: &SkillEnvOptions) -> Result<SkillEnvReport, Error
         .ticket_file
         .as_deref()
         .unwrap_or(Path::new(DEFAULT_TICKET_FILE));
-    run_once(&STATE, options.force, || {
+    let state = STATE.get(OnceState::inherit);
+    run_once(&state, options.force, || {
         Loader {
             env: &mut ProcessEnvironment,
             ticket_file,
@@ -193,28 +195,36 @@ enum Phase {
     Done { report: SkillEnvReport },
 }
 
-/// The process-wide state: one attempt at a time, its report kept.
+/// The process-wide state: one attempt at a time, its report kept. A forked
+/// child replaces it (`crate::fork::ForkLocal`), keeping a finished report.
 struct OnceState {
     phase: Mutex<Phase>,
     changed: Condvar,
 }
 
-static STATE: OnceState = OnceState {
-    phase: Mutex::new(Phase::Idle),
-    changed: Condvar::new(),
-};
+static STATE: ForkLocal<OnceState> = ForkLocal::new();
 
-/// Holds the state lock across `fork` (see `crate::fork`).
-pub(crate) fn hold_for_fork() {
-    std::mem::forget(STATE.phase.lock());
-}
+impl OnceState {
+    fn new(phase: Phase) -> OnceState {
+        OnceState {
+            phase: Mutex::new(phase),
+            changed: Condvar::new(),
+        }
+    }
 
-/// Releases what [`hold_for_fork`] took.
-///
-/// # Safety
-/// Only after `hold_for_fork`, once, in the parent or the child of the fork.
-pub(crate) unsafe fn release_after_fork() {
-    STATE.phase.force_unlock();
+    /// A fresh state, keeping the inherited one's finished report when its
+    /// lock is free (an attempt in flight at the fork has no thread here).
+    fn inherit(inherited: Option<&OnceState>) -> OnceState {
+        let done = inherited
+            .and_then(|state| state.phase.try_lock().ok())
+            .and_then(|phase| match &*phase {
+                Phase::Done { report } => Some(Phase::Done {
+                    report: report.clone(),
+                }),
+                _ => None,
+            });
+        OnceState::new(done.unwrap_or(Phase::Idle))
+    }
 }
 
 fn run_once(
@@ -224,11 +234,14 @@ fn run_once(
 ) -> Result<SkillEnvReport, Error> {
     let pid = std::process::id();
     let previous = {
-        let mut phase = state.phase.lock();
+        let mut phase = lock(&state.phase);
         loop {
             match &*phase {
                 Phase::Loading { pid: loading } if *loading == pid => {
-                    state.changed.wait(&mut phase);
+                    phase = state
+                        .changed
+                        .wait(phase)
+                        .unwrap_or_else(PoisonError::into_inner);
                 }
                 Phase::Done { report } if !force => {
                     return Ok(SkillEnvReport {
@@ -276,7 +289,7 @@ struct Settle<'a> {
 impl Settle<'_> {
     fn finish(mut self, next: Phase) {
         self.previous = None;
-        *self.state.phase.lock() = next;
+        *lock(&self.state.phase) = next;
         self.state.changed.notify_all();
     }
 }
@@ -284,7 +297,7 @@ impl Settle<'_> {
 impl Drop for Settle<'_> {
     fn drop(&mut self) {
         if let Some(previous) = self.previous.take() {
-            *self.state.phase.lock() = previous;
+            *lock(&self.state.phase) = previous;
             self.state.changed.notify_all();
         }
     }
@@ -420,7 +433,7 @@ impl Loader<'_> {
         let failed = |why: String| {
             Fetched::Failed(format!("Failed to load skill environment variables: {why}"))
         };
-        let facts = crate::config::parse_url(&endpoint)
+        let facts = crate::url::HttpUrl::parse(&endpoint)
             .map_err(|why| failed(format!("{COZE_SKILL_ENV_ENDPOINT}: {why}")))?;
         if facts.plain_http && !facts.loopback {
             return Err(failed(format!(

@@ -387,10 +387,7 @@ fn report(loaded: bool) -> SkillEnvReport {
 }
 
 fn private_state() -> OnceState {
-    OnceState {
-        phase: Mutex::new(Phase::Idle),
-        changed: Condvar::new(),
-    }
+    OnceState::new(Phase::Idle)
 }
 
 #[test]

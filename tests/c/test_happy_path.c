@@ -209,10 +209,10 @@ static void test_integration_credential(const wi_client *client) {
   CHECK_OK(wi_get_integration_credential(client, "slack", &credential, &check_ok_error));
   CHECK(strcmp(credential, "xoxb-dev-slack-credential") == 0);
   wi_free_string(credential);
-  /* A non-ASCII name travels as UTF-8 JSON. */
-  dev_control("config", "{\"integrations\":[[\"caf\xc3\xa9\",\"cr\xc3\xa8me\"]]}");
+  /* A non-ASCII name travels as UTF-8 JSON (a credential is visible ASCII: it goes in headers). */
+  dev_control("config", "{\"integrations\":[[\"caf\xc3\xa9\",\"creme-credential\"]]}");
   CHECK_OK(wi_get_integration_credential(client, "caf\xc3\xa9", &credential, &check_ok_error));
-  CHECK(strcmp(credential, "cr\xc3\xa8me") == 0);
+  CHECK(strcmp(credential, "creme-credential") == 0);
   wi_free_string(credential);
   test_passed("wi_get_integration_credential (github, slack, a UTF-8 name)");
 }

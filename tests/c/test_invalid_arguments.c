@@ -180,6 +180,93 @@ static void test_exchange_arguments(const wi_client *client) {
   test_passed("wi_exchange_token: NULL params/subject, invalid UTF-8, actor token without type");
 }
 
+/* Passes NULL as argument `null_arg` (its position) and the real value otherwise. */
+#define ARG(position, value) (null_arg == (position) ? NULL : (value))
+
+/* Every function, with each required pointer argument NULL in turn while the
+ * others are valid: WI_STATUS_INVALID_ARGUMENT naming that argument, and every
+ * out-parameter that is not NULL reset (pointers NULL, numbers 0, the buffer
+ * empty, the stats counters 0) whatever else is NULL. */
+static void test_every_argument_null_in_turn(const wi_client *client) {
+  static const char *const set_args[] = {"options", "key"};
+  wi_options *options = wi_options_new();
+  for (int null_arg = 0; null_arg < 2; null_arg++) {
+    EXPECT_INVALID(wi_options_set(ARG(0, options), ARG(1, "client_id"), "x", &error), set_args[null_arg]);
+  }
+  wi_options_free(options);
+
+  static const char *const token_args[] = {"client", "out_token"};
+  for (int null_arg = 0; null_arg < 2; null_arg++) {
+    char *token = NOT_NULL_SENTINEL;
+    EXPECT_INVALID(wi_get_access_token(ARG(0, client), ARG(1, &token), &error), token_args[null_arg]);
+    CHECK(null_arg == 1 || token == NULL);
+    token = NOT_NULL_SENTINEL;
+    EXPECT_INVALID(wi_force_refresh(ARG(0, client), ARG(1, &token), &error), token_args[null_arg]);
+    CHECK(null_arg == 1 || token == NULL);
+  }
+
+  static const char *const lease_args[] = {"client", "out_token", "out_lease_ms"};
+  for (int null_arg = 0; null_arg < 3; null_arg++) {
+    char *token = NOT_NULL_SENTINEL;
+    uint32_t lease_ms = UINT32_MAX;
+    EXPECT_INVALID(wi_get_access_token_lease(ARG(0, client), ARG(1, &token), ARG(2, &lease_ms), &error),
+                   lease_args[null_arg]);
+    CHECK(null_arg == 1 || token == NULL);
+    CHECK(null_arg == 2 || lease_ms == 0);
+  }
+
+  static const char *const into_args[] = {"client", "buffer", "out_len"};
+  for (int null_arg = 0; null_arg < 3; null_arg++) {
+    char buffer[8] = "xxxxxxx";
+    size_t length = SIZE_MAX;
+    EXPECT_INVALID(wi_get_access_token_into(ARG(0, client), ARG(1, buffer), sizeof buffer, ARG(2, &length), &error),
+                   into_args[null_arg]);
+    CHECK(null_arg == 1 || buffer[0] == '\0');
+    CHECK(null_arg == 2 || length == 0);
+  }
+
+  static const char *const exchange_args[] = {"client", "params", "out_token", "subject_token"};
+  for (int null_arg = 0; null_arg < 4; null_arg++) {
+    wi_exchange_params params = {.subject_token = ARG(3, "at_subject")};
+    char *token = NOT_NULL_SENTINEL;
+    EXPECT_INVALID(wi_exchange_token(ARG(0, client), ARG(1, &params), ARG(2, &token), &error),
+                   exchange_args[null_arg]);
+    CHECK(null_arg == 2 || token == NULL);
+  }
+
+  static const char *const credential_args[] = {"client", "integration_name", "out_credential"};
+  for (int null_arg = 0; null_arg < 3; null_arg++) {
+    char *credential = NOT_NULL_SENTINEL;
+    EXPECT_INVALID(wi_get_integration_credential(ARG(0, client), ARG(1, "github"), ARG(2, &credential), &error),
+                   credential_args[null_arg]);
+    CHECK(null_arg == 2 || credential == NULL);
+  }
+
+  static const char *const env_args[] = {"client", "out_json"};
+  for (int null_arg = 0; null_arg < 2; null_arg++) {
+    char *json = NOT_NULL_SENTINEL;
+    EXPECT_INVALID(wi_get_project_env_vars(ARG(0, client), ARG(1, &json), &error), env_args[null_arg]);
+    CHECK(null_arg == 1 || json == NULL);
+  }
+
+  static const char *const invalidate_args[] = {"client", "rejected_token"};
+  for (int null_arg = 0; null_arg < 2; null_arg++) {
+    EXPECT_INVALID(wi_invalidate_token(ARG(0, client), ARG(1, "at_x"), &error), invalidate_args[null_arg]);
+  }
+
+  for (int null_arg = 0; null_arg < 2; null_arg++) {
+    wi_stats stats;
+    memset(&stats, 0xff, sizeof stats);
+    stats.struct_size = sizeof stats;
+    CHECK(wi_client_stats(ARG(0, client), ARG(1, &stats)) == WI_STATUS_INVALID_ARGUMENT);
+    CHECK(null_arg == 1 || (stats.struct_size == sizeof stats && stats.cache_hits == 0 &&
+                            stats.server_requests == 0));
+  }
+
+  EXPECT_INVALID(wi_client_new(NULL, NULL, &error), "out_client");
+  test_passed("every function with each required argument NULL in turn: every other out-parameter reset");
+}
+
 static void test_error_accessors_and_frees(void) {
   CHECK(wi_error_status(NULL) == WI_STATUS_INVALID_ARGUMENT);
   CHECK(wi_error_message(NULL) == NULL);
@@ -201,6 +288,7 @@ int main(void) {
   wi_client *client = dev_client(DEV_CLIENT_ID, DEV_CLIENT_SECRET);
   test_client_calls(client);
   test_exchange_arguments(client);
+  test_every_argument_null_in_turn(client);
   wi_client_free(client);
   test_error_accessors_and_frees();
 

@@ -31,7 +31,32 @@ pub fn run(server: &DevServer) {
     };
     drop(token);
 
+    const BORROW: &str = "floor: Instant check + borrow";
     const COPY: &str = "floor: Instant check + String copy";
+    // The cache is the same for every flow and store: these rows show it.
+    let store = std::env::temp_dir().join(format!("wi-bench-store-{}", std::process::id()));
+    let store_setting = format!("file:{}", store.display());
+    let flows = [
+        (
+            "flow=client_credentials",
+            server.oauth_client(&[("flow", "client_credentials")]),
+        ),
+        (
+            "flow=password",
+            server.oauth_client(&[
+                ("flow", "password"),
+                ("username", "dev-user"),
+                ("password", "dev-password"),
+            ]),
+        ),
+        (
+            "flow=client_credentials, token_store=file",
+            server.oauth_client(&[
+                ("flow", "client_credentials"),
+                ("token_store", &store_setting),
+            ]),
+        ),
+    ];
     let mut suite = Suite::default();
     suite.library("Client::access_token (copy)", COPY, || {
         let token = client
@@ -39,8 +64,33 @@ pub fn run(server: &DevServer) {
             .unwrap_or_else(|error| fail(&error.to_string()));
         black_box(token.len());
     });
+    suite.library("Client::access_token_lease (lend)", BORROW, || {
+        let length = client
+            .access_token_lease(|lease| lease.token.len() + lease.fresh_for.subsec_nanos() as usize)
+            .unwrap_or_else(|error| fail(&error.to_string()));
+        black_box(length);
+    });
+    for (label, flow_client) in &flows {
+        flow_client
+            .access_token()
+            .unwrap_or_else(|error| fail(&error.to_string()));
+        suite.library(
+            &format!("Client::access_token (copy), {label}"),
+            COPY,
+            move || {
+                let token = flow_client
+                    .access_token()
+                    .unwrap_or_else(|error| fail(&error.to_string()));
+                black_box(token.len());
+            },
+        );
+    }
+    suite.floor(BORROW, || {
+        black_box(black_box(&floor).get().map(str::len));
+    });
     suite.floor(COPY, || {
         black_box(black_box(&floor).get().map(str::to_owned));
     });
     suite.run("cached", "Rust");
+    let _ = std::fs::remove_dir_all(&store);
 }

@@ -52,6 +52,42 @@ pub fn run(server: &DevServer) {
         "agent",
         "2 requests",
     );
+    store_read(server, rounds);
+}
+
+/// The first token of a process whose identity another process already
+/// cached in a file store: the entry's lock, one read, no request.
+fn store_read(server: &DevServer, rounds: usize) {
+    let store = std::env::temp_dir().join(format!("wi-bench-read-{}", std::process::id()));
+    let setting = format!("file:{}", store.display());
+    let client = server.oauth_client(&[("flow", "client_credentials"), ("token_store", &setting)]);
+    client
+        .access_token()
+        .unwrap_or_else(|error| fail(&error.to_string()));
+    let before = server.total_requests();
+    let samples: Vec<f64> = (0..rounds)
+        .map(|_| {
+            client.clear_cache();
+            let started = Instant::now();
+            client
+                .access_token()
+                .unwrap_or_else(|error| fail(&error.to_string()));
+            micros(started.elapsed())
+        })
+        .collect();
+    if server.total_requests() != before {
+        fail("the file store read went to the server");
+    }
+    emit(
+        "cold",
+        "Rust",
+        "library: token_store=file, a token another process stored (lock + read)",
+        "library",
+        "us",
+        &samples,
+        json!({}),
+    );
+    let _ = std::fs::remove_dir_all(&store);
 }
 
 /// Times of a first token, split at the end of client (or agent) creation.

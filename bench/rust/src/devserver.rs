@@ -122,6 +122,29 @@ impl DevServer {
             .to_owned()
     }
 
+    /// A client of `dev-client` at the OAuth token endpoint (`/oauth2/token`)
+    /// with `settings` (a flow and its options).
+    pub fn oauth_client(&self, settings: &[(&str, &str)]) -> Client {
+        let mut builder = Config::builder();
+        let endpoint = format!("{}/oauth2/token", self.base_url);
+        for (key, value) in [
+            ("client_id", "dev-client"),
+            ("client_secret", "dev-secret"),
+            ("token_endpoint", endpoint.as_str()),
+        ]
+        .iter()
+        .chain(settings)
+        {
+            builder
+                .set(key, value)
+                .unwrap_or_else(|error| fail(&error.to_string()));
+        }
+        let config = builder
+            .build()
+            .unwrap_or_else(|error| fail(&error.to_string()));
+        Client::new(config).unwrap_or_else(|error| fail(&error.to_string()))
+    }
+
     fn control_post(&self, route: &str, body: &Value) {
         self.agent
             .post(format!("{}/_dev/{route}", self.base_url))

@@ -129,6 +129,12 @@ pub fn run_allocs(server: &DevServer) {
             .unwrap_or_else(|error| fail(&error.to_string()));
         black_box(token.len());
     });
+    count("Client::access_token_lease", || {
+        let length = client
+            .access_token_lease(|lease| lease.token.len())
+            .unwrap_or_else(|error| fail(&error.to_string()));
+        black_box(length);
+    });
     count("wi_get_access_token + wi_free_string", || unsafe {
         let mut token: *mut c_char = null_mut();
         check(wi_get_access_token(native, &mut token, null_mut()));

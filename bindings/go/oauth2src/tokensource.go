@@ -22,7 +22,7 @@ type TokenSource struct {
 
 // New returns a TokenSource whose Token calls client.AccessToken(ctx); ctx
 // bounds every call (nil: context.Background()). Closing the client makes
-// Token return workloadidentity.ErrClosed.
+// Token return workloadidentity.ErrClientClosed.
 func New(ctx context.Context, client *workloadidentity.Client) *TokenSource {
 	if ctx == nil {
 		ctx = context.Background()
@@ -40,7 +40,7 @@ func New(ctx context.Context, client *workloadidentity.Client) *TokenSource {
 // token and picks up a replaced or invalidated token at once: use
 // &http.Client{Transport: &oauth2.Transport{Source: source}} for that.
 //
-// Errors are those of AccessToken: *workloadidentity.Error, ErrClosed or ctx.Err().
+// Errors are those of AccessToken: *workloadidentity.Error, ErrClientClosed or ctx.Err().
 func (s *TokenSource) Token() (*oauth2.Token, error) {
 	token, expiry, err := s.client.AccessTokenWithExpiry(s.ctx)
 	if err != nil {

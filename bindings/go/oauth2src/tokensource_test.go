@@ -105,7 +105,7 @@ func TestErrors(t *testing.T) {
 		t.Fatalf("error %v, want ErrTokenRetrieval", err)
 	}
 	c.Close()
-	if _, err := oauth2src.New(context.Background(), c).Token(); !errors.Is(err, workloadidentity.ErrClosed) {
-		t.Fatalf("error %v after Close, want ErrClosed", err)
+	if _, err := oauth2src.New(context.Background(), c).Token(); !errors.Is(err, workloadidentity.ErrClientClosed) {
+		t.Fatalf("error %v after Close, want ErrClientClosed", err)
 	}
 }

@@ -31,8 +31,9 @@ function checkObject(value, what) {
   }
 }
 
-/** `clientId` → `client_id`; snake_case names pass through. */
+/** `clientId` → `client_id`; snake_case names and `header.<Name>` keys (the name is the caller's) pass through. */
 function snakeCase(name) {
+  if (name.startsWith('header.')) return name;
   return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 }
 

@@ -13,7 +13,7 @@ const {
   exchangeParams,
   optionalString,
 } = require('./arguments.cjs');
-const { InvalidArgumentError } = require('./errors.cjs');
+const { ClientClosedError } = require('./errors.cjs');
 
 /**
  * The native side of a client, kept apart from the Client object so that the
@@ -44,7 +44,7 @@ class Handle {
 
   /** The pointer, for a call starting now; throws once the client is closed. */
   live() {
-    if (this.closed) throw new InvalidArgumentError('the workload-identity client is closed');
+    if (this.closed) throw new ClientClosedError('the workload-identity client is closed');
     return this.pointer;
   }
 }
@@ -70,7 +70,9 @@ class Client {
   #handle;
   // The library's lease: a token the library lets this client reuse until
   // `until` (performance.now() ms) without a native call: at most 1 s, never
-  // past the library's own refresh point. A cached call then costs a clock read.
+  // past the library's own refresh point, and only while no token was
+  // invalidated since (the library's counter still reads `invalidated`). A
+  // cached call then costs a clock read and a memory read.
   #lease = null;
   #leaseHits = 0;
 
@@ -85,7 +87,7 @@ class Client {
     finalizer.register(this, this.#handle, this);
   }
 
-  /** The access token: cached, or fetched through the two-step flow. */
+  /** The access token: cached, or fetched through the client's flow (by default the Coze two-step flow). */
   getAccessToken() {
     const leased = this.#leased();
     if (leased !== null) return Promise.resolve(leased);
@@ -109,17 +111,61 @@ class Client {
     return this.#keep(this.#handle.library.accessTokenLease(this.#handle.live()));
   }
 
+  /**
+   * The access token with its expiry, `{ token, expiresAt }` (a Date: the
+   * time the request that obtained it was sent plus its expires_in). Always
+   * asks the library (never the local lease).
+   */
+  getAccessTokenWithExpiry() {
+    const handle = this.#handle;
+    return new Promise((resolve, reject) => {
+      const pointer = handle.live();
+      handle.inFlight += 1;
+      handle.library.accessTokenWithExpiryAsync(pointer, (error, result) => {
+        handle.inFlight -= 1;
+        handle.freeIfIdle();
+        if (error) return reject(error);
+        resolve(withExpiry(result));
+      });
+    });
+  }
+
+  /** The same, blocking the JS thread (cheap on a cached token, not on the network). */
+  getAccessTokenWithExpirySync() {
+    return withExpiry(this.#handle.library.accessTokenWithExpiry(this.#handle.live()));
+  }
+
+  /**
+   * A cached access token that may be handed out now, without ever waiting
+   * on the network, or null when the caller must call getAccessToken
+   * (nothing cached, past the point where callers wait for a refresh, flow
+   * none). Never blocks on I/O.
+   */
+  peekAccessToken() {
+    const leased = this.#leased();
+    if (leased !== null) return leased;
+    const peeked = this.#handle.library.peekAccessTokenLease(this.#handle.live());
+    return peeked === null ? null : this.#keep(peeked);
+  }
+
   /** The leased token while its lease runs, else null. */
   #leased() {
     const lease = this.#lease;
-    if (lease === null || performance.now() >= lease.until) return null;
+    if (
+      lease === null ||
+      performance.now() >= lease.until ||
+      this.#handle.library.invalidations[0] !== lease.invalidated
+    ) {
+      return null;
+    }
     this.#leaseHits += 1;
     return lease.token;
   }
 
   /** Keeps a fresh lease from the library; returns its token. */
-  #keep({ token, leaseMs }) {
-    this.#lease = leaseMs > 0 && !this.#handle.closed ? { token, until: performance.now() + leaseMs } : null;
+  #keep({ token, leaseMs, invalidated }) {
+    const keep = leaseMs > 0 && !this.#handle.closed;
+    this.#lease = keep ? { token, until: performance.now() + leaseMs, invalidated } : null;
     return token;
   }
 
@@ -321,6 +367,10 @@ function tokenInputs(token, tokenTypeHint) {
 /** [token, scope] for wi_token_is_active. */
 function scopeInputs(token, requiredScope) {
   return [checkString(token, 'token'), optionalString(requiredScope, 'required scope')];
+}
+
+function withExpiry({ token, expiresAtUnixMs }) {
+  return { token, expiresAt: new Date(expiresAtUnixMs) };
 }
 
 function parseEnvVars(json) {

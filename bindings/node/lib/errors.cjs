@@ -42,6 +42,9 @@ WorkloadIdentityError.defaultStatus = Status.INTERNAL;
 class InvalidArgumentError extends WorkloadIdentityError {}
 InvalidArgumentError.defaultStatus = Status.INVALID_ARGUMENT;
 
+/** A call on a closed client: an invalid argument (the client), as in Go and Python. */
+class ClientClosedError extends InvalidArgumentError {}
+
 /** Required configuration missing or invalid, or the library cannot be loaded. */
 class ConfigurationError extends WorkloadIdentityError {}
 ConfigurationError.defaultStatus = Status.CONFIGURATION;
@@ -62,7 +65,7 @@ IntegrationError.defaultStatus = Status.INTEGRATION;
 class OAuthOperationError extends WorkloadIdentityError {}
 OAuthOperationError.defaultStatus = Status.OAUTH_OPERATION;
 
-/** The token store's directory cannot be created or written. */
+/** The token store's directory cannot be created, is unsafe, or cannot be written. */
 class StoreError extends WorkloadIdentityError {}
 StoreError.defaultStatus = Status.STORE;
 
@@ -113,6 +116,7 @@ module.exports = {
   Status,
   WorkloadIdentityError,
   InvalidArgumentError,
+  ClientClosedError,
   ConfigurationError,
   TokenRetrievalError,
   TokenExchangeError,

@@ -1,15 +1,15 @@
 'use strict';
-// Everything that touches koffi: finding and loading the shared library, the C
-// declarations, and turning out-parameters (raw pointers, BigInt in koffi 3)
-// into JS values. Returned strings go back through wi_free_string (never
-// libc free: another allocator) and errors through wi_error_free, in a
-// `finally` so that no path leaks them.
+// The C declarations over the library locate.cjs chose, and turning
+// out-parameters (raw pointers, BigInt in koffi 3) into JS values. Returned
+// strings go back through wi_free_string (never libc free: another
+// allocator) and errors through wi_error_free, in a `finally` so that no
+// path leaks them.
 
 const path = require('node:path');
-const koffi = require('koffi');
 
 const { CallQueue } = require('./call_queue.cjs');
-const { ConfigurationError, InternalError, errorForStatus } = require('./errors.cjs');
+const { InternalError, errorForStatus } = require('./errors.cjs');
+const { koffi, locateLibrary, missingFunction } = require('./locate.cjs');
 
 // Native code runs on koffi's own stack, not the thread's: 128 KiB by default
 // for async calls. The library needs less than 64 KiB today (measured for
@@ -96,6 +96,7 @@ const FUNCTIONS = {
   wi_get_outbound_proxy: [status, [outString, outString, outError]],
   wi_load_skill_env: [status, ['const char **', 'size_t', string, 'bool', 'uint32_t', outString, outError]],
   wi_mask_url: ['void *', [string]],
+  wi_invalidation_counter: ['void *', []],
 };
 
 // The functions that return a string, by their parameters before the two
@@ -123,77 +124,63 @@ const OUTCOME_FUNCTIONS = {
 };
 
 // The sync out-parameters; only one sync call runs at a time (the JS thread's).
-const syncOut = new ArrayBuffer(24);
+const syncOut = new ArrayBuffer(32);
 const syncValue = new BigUint64Array(syncOut, 0, 1);
 const syncError = new BigUint64Array(syncOut, 8, 1);
 const syncLease = new Uint32Array(syncOut, 16, 1);
+const syncExpiresAt = new BigInt64Array(syncOut, 24, 1);
 
 // wi_get_access_token_lease's lease out-parameter for async calls.
 const outLease = koffi.out(koffi.pointer('uint32_t'));
-
-const LIBRARY_FILE = {
-  darwin: 'libworkload_identity.dylib',
-  win32: 'workload_identity.dll',
-}[process.platform] ?? 'libworkload_identity.so';
-
-/** `explicit`, else $WI_LIBRARY_PATH, else the workspace's release build. */
-function resolveLibraryPath(explicit) {
-  const chosen =
-    explicit ||
-    process.env.WI_LIBRARY_PATH ||
-    path.join(__dirname, '..', '..', '..', 'target', 'release', LIBRARY_FILE);
-  return path.resolve(chosen);
-}
+// wi_get_access_token_with_expiry's expiry out-parameter for async calls.
+const outExpiresAt = koffi.out(koffi.pointer('int64_t'));
 
 /**
  * One loaded copy of the library. Immutable after construction; its methods
  * may be used by any number of clients.
  */
 class NativeLibrary {
-  constructor(libraryPath) {
-    let lib;
-    try {
-      lib = koffi.load(libraryPath);
-    } catch (cause) {
-      throw new ConfigurationError(
-        `cannot load the workload-identity library at ${libraryPath} ` +
-          `(set WI_LIBRARY_PATH or the libraryPath option): ${cause.message}`,
-      );
-    }
-    this.path = libraryPath;
+  /** `located`: what locateLibrary returned. */
+  constructor(located) {
+    const { lib } = located;
+    this.path = located.path;
     this.fn = {};
     this.syncFn = {};
     this.asyncFn = {};
-    try {
-      for (const [name, [result, parameters]] of Object.entries(FUNCTIONS)) {
-        this.fn[name] = lib.func(name, result, parameters);
+    // A function the library lacks is named, with both versions (locate.cjs).
+    const declare = (name, result, parameters) => {
+      try {
+        return lib.func(name, result, parameters);
+      } catch (cause) {
+        if (!/Cannot find function/.test(cause.message)) throw cause;
+        lib.unload();
+        throw missingFunction(located, name);
       }
-      for (const [name, inputs] of Object.entries(STRING_FUNCTIONS)) {
-        this.syncFn[name] = lib.func(name, status, [...inputs, 'void *', 'void *']);
-        this.asyncFn[name] = lib.func(name, status, [...inputs, outString, outError]);
-      }
-      this.outcomeFn = {};
-      for (const [name, [result, parameters]] of Object.entries(OUTCOME_FUNCTIONS)) {
-        this.outcomeFn[name] = lib.func(name, result, parameters);
-      }
-      this.leaseFn = lib.func('wi_get_access_token_lease', status, [
-        clientPointer,
-        'void *',
-        'void *',
-        'void *',
-      ]);
-      this.leaseAsyncFn = lib.func('wi_get_access_token_lease', status, [
-        clientPointer,
-        outString,
-        outLease,
-        outError,
-      ]);
-    } catch (cause) {
-      lib.unload();
-      throw new ConfigurationError(
-        `the library at ${libraryPath} lacks part of the C API this binding needs: ${cause.message}`,
-      );
+    };
+    for (const [name, [result, parameters]] of Object.entries(FUNCTIONS)) {
+      this.fn[name] = declare(name, result, parameters);
     }
+    // The process-wide invalidation counter, static memory read in place: a
+    // lease holds only while it keeps the value read before its call.
+    this.invalidations = new Uint32Array(koffi.view(this.fn.wi_invalidation_counter(), 4));
+    for (const [name, inputs] of Object.entries(STRING_FUNCTIONS)) {
+      this.syncFn[name] = declare(name, status, [...inputs, 'void *', 'void *']);
+      this.asyncFn[name] = declare(name, status, [...inputs, outString, outError]);
+    }
+    this.outcomeFn = {};
+    for (const [name, [result, parameters]] of Object.entries(OUTCOME_FUNCTIONS)) {
+      this.outcomeFn[name] = declare(name, result, parameters);
+    }
+    this.leaseFn = declare('wi_get_access_token_lease', status, [clientPointer, 'void *', 'void *', 'void *']);
+    this.leaseAsyncFn = declare('wi_get_access_token_lease', status, [clientPointer, outString, outLease, outError]);
+    this.expiryFn = declare('wi_get_access_token_with_expiry', status, [clientPointer, 'void *', 'void *', 'void *']);
+    this.expiryAsyncFn = declare('wi_get_access_token_with_expiry', status, [
+      clientPointer,
+      outString,
+      outExpiresAt,
+      outError,
+    ]);
+    this.peekLeaseFn = declare('wi_peek_access_token_lease', 'bool', [clientPointer, 'void *', 'void *']);
   }
 
   /** The library's version string. */
@@ -279,24 +266,74 @@ class NativeLibrary {
   }
 
   /**
-   * The access token and its lease: `{ token, leaseMs }`, leaseMs being how
-   * long the library lets the caller reuse the token without asking again.
+   * The access token and its lease: `{ token, leaseMs, invalidated }`, leaseMs
+   * being how long the library lets the caller reuse the token without asking
+   * again, as long as `invalidations[0]` still equals `invalidated`.
    */
   accessTokenLease(handle) {
     syncValue[0] = 0n;
     syncError[0] = 0n;
     syncLease[0] = 0;
+    const invalidated = this.invalidations[0];
     const status = this.leaseFn(handle, syncValue, syncLease, syncError);
     const token = this.takeString(status, syncValue[0], syncError[0]);
-    return { token, leaseMs: syncLease[0] };
+    return { token, leaseMs: syncLease[0], invalidated };
   }
 
   /** As accessTokenLease, on a libuv worker thread; `done(error, lease)` runs on the JS thread. */
   accessTokenLeaseAsync(handle, done) {
+    this.tokenAndValueAsync(this.leaseAsyncFn, handle, done, (token, leaseMs, invalidated) => ({
+      token,
+      leaseMs,
+      invalidated,
+    }));
+  }
+
+  /**
+   * A token the library hands out without waiting on the network, with its
+   * lease (`{ token, leaseMs, invalidated }`, as accessTokenLease), or null
+   * when the caller must go to the network.
+   */
+  peekAccessTokenLease(handle) {
+    syncValue[0] = 0n;
+    syncLease[0] = 0;
+    const invalidated = this.invalidations[0];
+    if (!this.peekLeaseFn(handle, syncValue, syncLease)) return null;
+    const token = this.takeString(0, syncValue[0], 0n);
+    return { token, leaseMs: syncLease[0], invalidated };
+  }
+
+  /** The access token and its expiry: `{ token, expiresAtUnixMs }`. */
+  accessTokenWithExpiry(handle) {
+    syncValue[0] = 0n;
+    syncError[0] = 0n;
+    syncExpiresAt[0] = 0n;
+    const status = this.expiryFn(handle, syncValue, syncExpiresAt, syncError);
+    const token = this.takeString(status, syncValue[0], syncError[0]);
+    return { token, expiresAtUnixMs: Number(syncExpiresAt[0]) };
+  }
+
+  /** As accessTokenWithExpiry, on a libuv worker thread; `done(error, result)` runs on the JS thread. */
+  accessTokenWithExpiryAsync(handle, done) {
+    this.tokenAndValueAsync(this.expiryAsyncFn, handle, done, (token, expiresAt) => ({
+      token,
+      expiresAtUnixMs: Number(expiresAt),
+    }));
+  }
+
+  /**
+   * Runs `fn(handle, &string, &value, &error)` (a function returning the
+   * access token plus one number) on a libuv worker thread, once the call
+   * queue has a free slot; `done(error, shape(token, value))` runs later on
+   * the JS thread, exactly once (`invalidated`: the invalidation counter read
+   * before the call).
+   */
+  tokenAndValueAsync(fn, handle, done, shape) {
     asyncCalls.run(() => {
       const out = [null];
-      const lease = [0];
+      const value = [0];
       const err = [null];
+      let invalidated;
       const finish = (callError, status) => {
         asyncCalls.release();
         let token;
@@ -306,10 +343,11 @@ class NativeLibrary {
         } catch (error) {
           return done(error);
         }
-        done(null, { token, leaseMs: lease[0] });
+        done(null, shape(token, value[0], invalidated));
       };
       try {
-        this.leaseAsyncFn.async(handle, out, lease, err, finish);
+        invalidated = this.invalidations[0];
+        fn.async(handle, out, value, err, finish);
       } catch (error) {
         asyncCalls.release();
         done(error);
@@ -403,15 +441,19 @@ class NativeLibrary {
 
 const libraries = new Map();
 
-/** The library at `explicitPath` (see resolveLibraryPath), loaded once per path. */
+/**
+ * The library for `explicitPath` (the libraryPath option, or undefined), as
+ * locate.cjs chooses it; loaded once per explicit path, and once for the search.
+ */
 function loadLibrary(explicitPath) {
-  const libraryPath = resolveLibraryPath(explicitPath);
-  let library = libraries.get(libraryPath);
+  const explicit = explicitPath || process.env.WI_LIBRARY_PATH;
+  const key = explicit ? path.resolve(explicit) : '';
+  let library = libraries.get(key);
   if (!library) {
-    library = new NativeLibrary(libraryPath);
-    libraries.set(libraryPath, library);
+    library = new NativeLibrary(locateLibrary(explicitPath));
+    libraries.set(key, library);
   }
   return library;
 }
 
-module.exports = { loadLibrary, resolveLibraryPath };
+module.exports = { loadLibrary };

@@ -248,3 +248,25 @@ test('a second copy of the module (fresh module registry) works beside the first
     Object.assign(require.cache, saved);
   }
 });
+
+test('an invalidation through one client ends the leases of every client of the identity', async () => {
+  const options = await server.freshOptions();
+  const [a, b] = [new Client(options), new Client(options)];
+  try {
+    // The second call is answered from the cache: it comes with a lease.
+    a.getAccessTokenSync();
+    let first = a.getAccessTokenSync();
+    assertSameSecret(b.getAccessTokenSync(), first, 'one identity, one token');
+    b.invalidateToken(first);
+    let next = a.getAccessTokenSync();
+    assertDifferentSecret(next, first, 'after another client invalidated it (sync)');
+    first = a.getAccessTokenSync();
+    assertSameSecret(first, next, 'leased again');
+    await b.forceRefresh();
+    next = await a.getAccessToken();
+    assertDifferentSecret(next, first, 'after another client forced a refresh (async)');
+  } finally {
+    a.close();
+    b.close();
+  }
+});

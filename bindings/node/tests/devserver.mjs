@@ -68,11 +68,13 @@ export async function startDevServer(args = []) {
       const { requests } = await control('GET', 'requests');
       return clientId === undefined ? requests : requests.filter((r) => r.form?.client_id === clientId);
     },
+    /** The OAuth token endpoint serving every grant. */
+    oauthTokenEndpoint: `${baseUrl}/oauth2/token`,
+    /** A token issued without a protocol request, e.g. `{ kind: 'refresh', client_id: 'dev-client' }`. */
+    issueToken: async (request) => (await control('POST', 'tokens', request)).token,
     /** An access token issued without a protocol request (POST /_dev/tokens). */
-    async issueAccessToken(clientId, scope) {
-      const { token } = await control('POST', 'tokens', { kind: 'access', client_id: clientId, ...(scope ? { scope } : {}) });
-      return token;
-    },
+    issueAccessToken: async (clientId, scope) =>
+      (await control('POST', 'tokens', { kind: 'access', client_id: clientId, ...(scope ? { scope } : {}) })).token,
     fault: (fault) => control('POST', 'faults', fault),
     config: (config) => control('POST', 'config', config),
     reset: () => control('POST', 'reset', {}),

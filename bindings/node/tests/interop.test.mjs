@@ -1,66 +1,100 @@
-// Against oidc-provider (a certified OpenID provider no one here wrote), started
-// by tests/interop/oidc-provider/harness.mjs: discovery, introspection of a
-// token it issued (active, then inactive after revocation), and a registration
-// whose client then gets a token with client_credentials.
+// Interoperability with an authorization server that no one here wrote:
+// client_credentials from oidc-provider (tests/interop/oidc-provider) under
+// client_secret_basic, client_secret_post and private_key_jwt (ES256 and
+// RS256, keys generated here with openssl; the harness registers their public
+// halves).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { credentials, startOidcProvider } from '../../../tests/interop/oidc-provider/harness.mjs';
-import { Client } from '../index.js';
+import { Client, TokenRetrievalError } from '../index.js';
 
-let provider;
+const KEY_ARGUMENTS = {
+  ES256: ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+  RS256: ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'],
+};
+
+let scratch;
+const keys = {};
+const servers = {}; // one per key: the harness registers one key for wi-jwt
+const tokenEndpoints = {};
+
 before(async () => {
-  provider = await startOidcProvider();
+  scratch = mkdtempSync(path.join(tmpdir(), 'wi-node-interop-'));
+  for (const [alg, args] of Object.entries(KEY_ARGUMENTS)) {
+    keys[alg] = path.join(scratch, `${alg}.pem`);
+    execFileSync('openssl', ['genpkey', '-out', keys[alg], ...args], { stdio: 'ignore' });
+  }
+  // The first start may run npm ci: a generous timeout.
+  await Promise.all(
+    Object.keys(keys).map(async (alg) => {
+      servers[alg] = await startOidcProvider({ jwtKey: keys[alg], timeoutMs: 60000 });
+      const metadata = await (await fetch(`${servers[alg].issuer}/.well-known/openid-configuration`)).json();
+      tokenEndpoints[alg] = metadata.token_endpoint;
+    }),
+  );
 });
-after(() => provider?.close());
+after(async () => {
+  await Promise.all(Object.values(servers).map((server) => server.close()));
+  rmSync(scratch, { recursive: true, force: true });
+});
 
-test('discovery, introspection, revocation and registration with oidc-provider', async () => {
-  const basic = credentials.clients.client_secret_basic;
-  const client = new Client({
-    flow: 'client_credentials',
-    issuer: provider.issuer,
-    tokenEndpoint: '',
-    clientId: basic.client_id,
-    clientSecret: basic.client_secret,
-    clientAuth: 'client_secret_basic',
-    scope: 'api:read',
-  });
+/** A token from `options` (client_credentials, scope api:read), cached on the second call. */
+async function getToken(options) {
+  const client = new Client({ flow: 'client_credentials', scope: 'api:read', ...options });
   try {
-    const metadata = await client.getServerMetadata();
-    assert.equal(metadata.issuer, provider.issuer);
     const token = await client.getAccessToken();
-    const answer = await client.introspectToken(token);
-    assert.equal(answer.active, true);
-    assert.equal(answer.client_id, basic.client_id);
-    assert.equal(await client.isActive(token, 'api:read'), true);
-    await client.revokeToken(token, 'access_token');
-    assert.equal(await client.isActive(token), false);
+    assert.ok(typeof token === 'string' && token.length > 0, 'no token');
+    const { token: again, expiresAt } = await client.getAccessTokenWithExpiry();
+    assert.ok(again === token, 'the second call did not serve the cached token');
+    const lifetime = expiresAt.getTime() - Date.now();
+    assert.ok(lifetime > 60_000 && lifetime <= 600_000, `expiry in ${lifetime} ms, want the harness's 600 s`);
+    assert.equal(client.stats().serverRequests, 1);
   } finally {
     client.close();
   }
-  const registrar = new Client({ flow: 'none', issuer: provider.issuer, registrationToken: credentials.initial_access_token });
+}
+
+for (const method of ['client_secret_basic', 'client_secret_post']) {
+  test(`oidc-provider: client_credentials under ${method}`, async () => {
+    const { client_id: clientId, client_secret: clientSecret } = credentials.clients[method];
+    await getToken({ tokenEndpoint: tokenEndpoints.ES256, clientId, clientSecret, clientAuth: method });
+  });
+}
+
+for (const alg of Object.keys(KEY_ARGUMENTS)) {
+  test(`oidc-provider: client_credentials under private_key_jwt (${alg})`, async () => {
+    await getToken({
+      tokenEndpoint: tokenEndpoints[alg],
+      clientId: credentials.clients.private_key_jwt.client_id,
+      clientAuth: 'private_key_jwt',
+      privateKeyPath: keys[alg],
+    });
+  });
+}
+
+test('oidc-provider: a wrong secret is invalid_client, not retryable, not in the message', async () => {
+  const client = new Client({
+    flow: 'client_credentials',
+    tokenEndpoint: tokenEndpoints.ES256,
+    clientId: credentials.clients.client_secret_basic.client_id,
+    clientSecret: 'wrong-interop-secret',
+    clientAuth: 'client_secret_basic',
+  });
   try {
-    const registration = await registrar.registerClient({
-      grant_types: ['client_credentials'],
-      response_types: [],
-      redirect_uris: [],
-      token_endpoint_auth_method: 'client_secret_post',
-      scope: 'api:read',
+    await assert.rejects(client.getAccessToken(), (error) => {
+      assert.ok(error instanceof TokenRetrievalError);
+      assert.equal(error.httpStatus, 401);
+      assert.equal(error.oauthCode, 'invalid_client');
+      assert.equal(error.retryable, false);
+      assert.ok(!error.message.includes('wrong-interop-secret'));
+      return true;
     });
-    const registered = new Client({
-      flow: 'client_credentials',
-      issuer: provider.issuer,
-      tokenEndpoint: '',
-      clientId: registration.client_id,
-      clientSecret: registration.client_secret,
-      clientAuth: 'client_secret_post',
-    });
-    try {
-      assert.equal(await registered.isActive(await registered.getAccessToken()), true);
-    } finally {
-      registered.close();
-    }
   } finally {
-    registrar.close();
+    client.close();
   }
 });

@@ -123,9 +123,10 @@ async def test_cancelling_a_call_mid_fetch_returns_at_once_and_the_call_finishes
             taken.append(threading.current_thread().name)
         return take_string(pointer)
 
-    monkeypatch.setattr(_native, "take_string", counting_take_string)
     devserver.fault(path="/oauth/token", kind="delay", delay_ms=1500)
     async with AsyncClient() as client:
+        # Patched after Client() (which loads the skill environment once).
+        monkeypatch.setattr(_native, "take_string", counting_take_string)
         call = asyncio.ensure_future(client.get_access_token())
         await wait_until(lambda: devserver.count("/oauth/token") == 1, "the ID-token request")
         call.cancel()
@@ -157,6 +158,8 @@ async def test_async_with_closes_and_every_coroutine_then_raises_clients_closed_
         closed_sync.get_access_token()
     calls = {
         "get_access_token": (),
+        "get_access_token_with_expiry": (),
+        "peek_access_token": (),
         "force_refresh": (),
         "invalidate_token": ("at_x",),
         "get_integration_credential": ("github",),

@@ -35,12 +35,13 @@ from .exceptions import (
     WorkloadIdentityError,
 )
 from . import env_keys
-from .models import ProjectEnvVar, ProjectEnvVars
+from .models import AccessToken, ProjectEnvVar, ProjectEnvVars
 from .oauth_models import ClientRegistration, ServerMetadata, TokenIntrospection
 from .proxy import CaBundleError, CaBundlePath, HttpsProxy
 from .skill_env import SkillEnvAPIError, ensure_skill_env_loaded, load_skill_env
 
 __all__ = [
+    "AccessToken",
     "AsyncClient",
     "CaBundleError",
     "CaBundlePath",

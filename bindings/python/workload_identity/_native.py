@@ -1,7 +1,8 @@
-"""Finding, loading and declaring libworkload_identity through ctypes.
+"""Loading and declaring libworkload_identity through ctypes.
 
 Owns the one process-wide `ctypes.CDLL` handle, loaded on first use so that
-`import workload_identity` works before the library is built. `CDLL` (not
+`import workload_identity` works before the library is built (`_locate`
+finds and checks it). `CDLL` (not
 `PyDLL`) releases the GIL for every foreign call, so threads calling the
 library run in parallel. Every function gets `argtypes`/`restype`; strings the
 library returns through out-parameters are declared `c_void_p` (never
@@ -10,15 +11,10 @@ library returns through out-parameters are declared `c_void_p` (never
 """
 
 import ctypes
-import os
-import sys
 import threading
-from pathlib import Path
 
+from . import _locate
 from .exceptions import InternalError, InvalidArgumentError, error_for_status
-
-LIBRARY_PATH_ENV = "WI_LIBRARY_PATH"
-LIBRARY_FILE = "libworkload_identity.dylib" if sys.platform == "darwin" else "libworkload_identity.so"
 
 WI_LOG_ERROR = 1
 WI_LOG_WARN = 2
@@ -79,6 +75,11 @@ _PROTOTYPES = {
         ctypes.c_uint32,
         [ctypes.c_void_p, _out, ctypes.POINTER(ctypes.c_uint32), _out],
     ),
+    "wi_get_access_token_with_expiry": (
+        ctypes.c_uint32,
+        [ctypes.c_void_p, _out, ctypes.POINTER(ctypes.c_int64), _out],
+    ),
+    "wi_peek_access_token_lease": (ctypes.c_bool, [ctypes.c_void_p, _out, ctypes.POINTER(ctypes.c_uint32)]),
     "wi_force_refresh": (ctypes.c_uint32, [ctypes.c_void_p, _out, _out]),
     "wi_exchange_token": (ctypes.c_uint32, [ctypes.c_void_p, ctypes.POINTER(ExchangeParams), _out, _out]),
     "wi_get_integration_credential": (ctypes.c_uint32, [ctypes.c_void_p, ctypes.c_char_p, _out, _out]),
@@ -103,55 +104,41 @@ _PROTOTYPES = {
         ctypes.c_uint32,
         [ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t, ctypes.c_char_p, ctypes.c_bool, ctypes.c_uint32, _out, _out],
     ),
+    "wi_invalidation_counter": (ctypes.c_void_p, []),
 }
 
 _load_lock = threading.Lock()
 _library = None
 
 
-def find_library():
-    """The path of the shared library to load.
-
-    `$WI_LIBRARY_PATH` if set (used as given, even if wrong: an explicit choice
-    is never second-guessed); else a copy inside this package; else
-    `target/release/` of the enclosing Cargo workspace, walking up from this
-    package's source to the repository root (the first directory holding
-    `Cargo.toml`).
-    """
-    explicit = os.environ.get(LIBRARY_PATH_ENV)
-    if explicit:
-        return explicit
-    package = Path(__file__).resolve().parent
-    tried = [package / LIBRARY_FILE]
-    if tried[0].is_file():
-        return str(tried[0])
-    for directory in package.parents:
-        candidate = directory / "target" / "release" / LIBRARY_FILE
-        tried.append(candidate)
-        if candidate.is_file():
-            return str(candidate)
-        if (directory / "Cargo.toml").is_file():
-            break
-    raise OSError(
-        f"cannot find {LIBRARY_FILE}: set {LIBRARY_PATH_ENV} to its absolute path "
-        f"(tried {', '.join(str(path) for path in tried)}; build it with "
-        "`cargo build --release -p workload-identity`)"
-    )
-
-
 def library():
-    """The loaded library with every prototype declared; loads it on first call."""
+    """The loaded library with every prototype declared; loads it on first call.
+
+    Which file, and the checks it must pass, are `_locate`'s: every failure
+    is a `ConfigurationError` naming the file.
+    """
     global _library
     if _library is None:
         with _load_lock:
             if _library is None:
-                loaded = ctypes.CDLL(find_library())
+                loaded = _locate.load()
                 for name, (restype, argtypes) in _PROTOTYPES.items():
-                    function = getattr(loaded, name)
+                    try:
+                        function = getattr(loaded.cdll, name)
+                    except AttributeError:
+                        raise loaded.missing_function(name) from None
                     function.restype = restype
                     function.argtypes = argtypes
-                _library = loaded
+                _library = loaded.cdll
     return _library
+
+
+def invalidations():
+    """The library's process-wide invalidation counter, read in place
+    (`.value`, no call): static memory, valid for good. A lease holds only
+    while the counter keeps the value it had before the call that granted it.
+    """
+    return ctypes.c_uint32.from_address(library().wi_invalidation_counter())
 
 
 def take_string(pointer):

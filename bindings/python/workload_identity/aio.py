@@ -5,9 +5,10 @@ messages: an `AsyncClient` wraps one `Client` and calls its methods, so no
 rule of the binding is written twice. Where each call runs:
 
 - a cached token comes from the `Client`'s lease (see `Client.get_access_token`):
-  a clock check on the event loop, no native call and no thread hop;
-- `stats()` and `invalidate_token()` never wait on the network (the library
-  takes its cache lock only briefly): they run on the loop;
+  a clock check on the event loop, no native call and no thread hop; past the
+  lease, from the library's non-blocking probe, still on the loop;
+- `stats()`, `invalidate_token()` and `peek_access_token()` never wait on the
+  network (the library takes its cache lock only briefly): they run on the loop;
 - every other call may wait on the network (two round trips, retries, up to
   the deadline), so it runs on a thread of the package's own bounded executor
   (`MAX_THREADS` threads, shared by all async clients, created on demand),
@@ -37,7 +38,7 @@ from time import monotonic as _monotonic
 from typing import Any, Callable, Dict, Optional, TypeVar, Union
 
 from .client import Client, OptionValue, Timeout
-from .models import ProjectEnvVars
+from .models import AccessToken, ProjectEnvVars
 from .oauth_models import ClientRegistration, ServerMetadata, TokenIntrospection
 
 MAX_THREADS = 16
@@ -59,18 +60,32 @@ class AsyncClient:
 
     async def get_access_token(self) -> str:
         """The access token; see `Client.get_access_token`. While the lease runs
-        this is a clock check on the loop; otherwise the native call runs on
-        the executor."""
+        this is a clock check on the loop; past it, the library's non-blocking
+        probe (`wi_peek_access_token_lease`) answers on the loop whenever a
+        token can be handed out without waiting; only a call that must wait
+        on the network runs on the executor."""
         # Client.get_access_token's lease test, inlined: a method call here
         # would cost as much as the rest of this coroutine.
         client = self._client
         lease = client._lease
-        if lease is not None and _monotonic() < lease[1]:
+        if lease is not None and _monotonic() < lease[1] and client._invalidations.value == lease[2]:
             client._lease_hits += 1
             return lease[0]
+        token = client.peek_access_token()
+        if token is not None:
+            return token
         # On the executor, Client.get_access_token tests the lease again: calls
         # queued behind a refresh return from it without a native call.
         return await self._off_loop(client.get_access_token)
+
+    async def get_access_token_with_expiry(self) -> AccessToken:
+        """See `Client.get_access_token_with_expiry`."""
+        return await self._off_loop(self._client.get_access_token_with_expiry)
+
+    async def peek_access_token(self) -> Optional[str]:
+        """See `Client.peek_access_token`: never waits on the network, so it
+        runs on the loop."""
+        return self._client.peek_access_token()
 
     async def force_refresh(self) -> str:
         """See `Client.force_refresh`."""

@@ -14,13 +14,14 @@ import ctypes
 import json
 import os
 import weakref
+from datetime import datetime, timezone
 from time import monotonic as _monotonic
 from typing import Dict, Optional, Tuple, Union
 
 from . import _log_bridge, _native
 from ._handle import ClientHandle
 from .exceptions import InvalidArgumentError, error_for_status
-from .models import ProjectEnvVars
+from .models import AccessToken, ProjectEnvVars
 from .oauth import OAuthOperations
 from .skill_env import ensure_skill_env_loaded
 
@@ -32,18 +33,20 @@ OptionValue = Union[str, bytes, int, float, bool, "os.PathLike[str]", None]
 class Client(OAuthOperations):
     """Workload Identity SDK Client.
 
-    Configuration comes from the ``COZE_*`` environment variables, as in the
-    Coze SDK. Keyword options, named as the C option keys (`client_id`,
-    `client_secret`, `token_endpoint`, `access_token_endpoint`,
-    `outbound_auth_endpoint`, `server_env`, `timeout_ms`,
-    `connect_timeout_ms`, `deadline_ms`, `expiry_buffer_s`, `max_retries`,
-    `proxy`, `ca_bundle_path`, `user_agent`, `allow_insecure_http`,
-    `client_auth`), override their variable; an option given as None falls
-    back to it. An unknown key or a bad value raises `InvalidArgumentError`;
+    Configuration comes from the ``COZE_*`` (and ``WI_*``) environment
+    variables, as in the Coze SDK. Keyword options, named as the C option
+    keys of the README's configuration table (`client_id`, `client_secret`,
+    `token_endpoint`, `flow`, `client_auth`, `private_key_path`, `scope`,
+    `subject_token_file`, `token_store`, `timeout_ms`, ...), override their
+    variable; an option given as None falls back to it. ``header.<Name>``
+    keys, which are no Python identifiers, go through a dict:
+    ``Client(**{"header.X-Tenant": "t1"})``. An unknown key or a bad value raises `InvalidArgumentError`;
     missing configuration raises `ConfigurationError` naming every missing
-    setting. Like the Coze SDK's, the first client of the process loads the
-    skill environment (`load_skill_env`; it may raise `SkillEnvAPIError`),
-    which may ask the skill environment endpoint. Creating a client also points
+    setting; a ``token_store`` directory that cannot be created or is unsafe
+    raises `StoreError`. Like the Coze SDK's, the first client of the process
+    loads the skill environment (`load_skill_env`; it may raise
+    `SkillEnvAPIError`), which may ask the skill environment endpoint; nothing
+    else goes to the network here. Creating a client also points
     the library's log lines at the ``workload_identity`` logger, at that
     logger's current effective level (see `sync_log_level`).
 
@@ -55,27 +58,33 @@ class Client(OAuthOperations):
     """
 
     def __init__(self, timeout: Optional[Timeout] = None, **options: OptionValue) -> None:
+        self._lib = _native.library()  # first: a missing library is one ConfigurationError
         ensure_skill_env_loaded()  # as the Coze SDK: once per process, may set COZE_* variables
-        self._lib = _native.library()
         _log_bridge.sync_log_level()
         self._handle = ClientHandle(_new_client(self._lib, _settings(timeout, options)))
         self._close = weakref.finalize(self, self._handle.close)
-        # The library's lease: (token, monotonic deadline) that may be reused
-        # without a native call (at most 1 s, never past the library's own
-        # refresh point), so a cached call costs a clock read. One tuple,
-        # swapped whole, so threads always see a consistent pair.
-        self._lease: Optional[Tuple[str, float]] = None
+        # The library's lease: (token, monotonic deadline, invalidation
+        # counter before the call) that may be reused without a native call
+        # (at most 1 s, never past the library's own refresh point, and only
+        # while no token was invalidated since), so a cached call costs a clock
+        # read and a memory read. One tuple, swapped whole, so threads always
+        # see a consistent one.
+        self._invalidations = _native.invalidations()
+        self._lease: Optional[Tuple[str, float, int]] = None
         self._lease_hits = 0
 
     def get_access_token(self) -> str:
-        """The access token: cached, or fetched through the two-step flow.
+        """The access token: cached, or fetched through the client's flow
+        (by default the Coze two-step flow).
 
         Raises:
-            TokenRetrievalError: step 1 (ID token) failed.
-            TokenExchangeError: step 2 (exchange) failed.
+            TokenRetrievalError: step 1 (ID token), or the one-step request of
+                `client_credentials`, `password` or `refresh_token`, failed.
+            TokenExchangeError: step 2 (exchange), or `token_exchange`, failed.
+            ConfigurationError: ``flow="none"`` has no access token.
         """
         lease = self._lease
-        if lease is not None and _monotonic() < lease[1]:
+        if lease is not None and _monotonic() < lease[1] and self._invalidations.value == lease[2]:
             self._lease_hits += 1
             return lease[0]
         return self._leased_token()
@@ -86,6 +95,7 @@ class Client(OAuthOperations):
         out = ctypes.c_void_p()
         lease_ms = ctypes.c_uint32()
         error = ctypes.c_void_p()
+        invalidated = self._invalidations.value
         pointer = handle.acquire()
         try:
             status = self._lib.wi_get_access_token_lease(
@@ -97,9 +107,52 @@ class Client(OAuthOperations):
             raise _native.error_from(status, error)
         token = _native.take_string(out)
         if lease_ms.value:
-            self._lease = (token, _monotonic() + lease_ms.value / 1000.0)
+            self._lease = (token, _monotonic() + lease_ms.value / 1000.0, invalidated)
             if handle.closed:  # close() ran during the call: its lease must not outlive it
                 self._lease = None
+        return token
+
+    def get_access_token_with_expiry(self) -> AccessToken:
+        """The access token with its expiry, as an `AccessToken`
+        (``.token``, ``.expires_at``: an aware UTC `datetime`). Always asks
+        the library (never the local lease). Raises as `get_access_token`."""
+        out = ctypes.c_void_p()
+        expires_at_ms = ctypes.c_int64()
+        error = ctypes.c_void_p()
+        pointer = self._handle.acquire()
+        try:
+            status = self._lib.wi_get_access_token_with_expiry(
+                pointer, ctypes.byref(out), ctypes.byref(expires_at_ms), ctypes.byref(error)
+            )
+        finally:
+            self._handle.release()
+        if status:
+            raise _native.error_from(status, error)
+        token = _native.take_string(out)
+        return AccessToken(token, datetime.fromtimestamp(expires_at_ms.value / 1000.0, tz=timezone.utc))
+
+    def peek_access_token(self) -> Optional[str]:
+        """A cached access token that may be handed out now, without ever
+        waiting on the network; None when the caller must call
+        `get_access_token` (nothing cached, past the point where callers wait
+        for a refresh, ``flow="none"``). Never blocks on I/O."""
+        lease = self._lease
+        if lease is not None and _monotonic() < lease[1] and self._invalidations.value == lease[2]:
+            self._lease_hits += 1
+            return lease[0]
+        out = ctypes.c_void_p()
+        lease_ms = ctypes.c_uint32()
+        invalidated = self._invalidations.value
+        pointer = self._handle.acquire()
+        try:
+            found = self._lib.wi_peek_access_token_lease(pointer, ctypes.byref(out), ctypes.byref(lease_ms))
+        finally:
+            self._handle.release()
+        if not found:
+            return None
+        token = _native.take_string(out)
+        if lease_ms.value:
+            self._lease = (token, _monotonic() + lease_ms.value / 1000.0, invalidated)
         return token
 
     def force_refresh(self) -> str:

@@ -32,8 +32,8 @@ class WorkloadIdentityError(Exception):
 
     Attributes:
         message: the one-line description (also `str(error)`).
-        status: the `Status` of the failure (`None` for `ClientClosedError`;
-            a plain int for a status newer than this package).
+        status: the `Status` of the failure (a plain int for a status newer
+            than this package).
         http_status: the HTTP status of the response that failed, or `None`
             when no HTTP response was involved.
         oauth_code: the RFC 6749 `error` member of the response
@@ -99,7 +99,8 @@ class OAuthOperationError(WorkloadIdentityError):
 
 
 class StoreError(WorkloadIdentityError):
-    """Raised when the token store's directory cannot be created or written."""
+    """Raised when the ``token_store`` directory cannot be created, is unsafe
+    (owned by another user, writable by group or others) or cannot be written."""
 
     default_status = Status.STORE
 
@@ -110,8 +111,11 @@ class InternalError(WorkloadIdentityError):
     default_status = Status.INTERNAL
 
 
-class ClientClosedError(WorkloadIdentityError):
-    """Raised when a client is used after `close()`."""
+class ClientClosedError(InvalidArgumentError):
+    """Raised when a client is used after `close()`: an invalid argument (the
+    client), so also an `InvalidArgumentError` and a `ValueError`, as a closed
+    file is. The same name and meaning as Node's `ClientClosedError` and Go's
+    `ErrClientClosed`."""
 
 
 _CLASS_BY_STATUS: Dict[Union[Status, int], Type[WorkloadIdentityError]] = {

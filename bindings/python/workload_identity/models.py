@@ -1,14 +1,33 @@
-"""The project environment variables returned by `Client.get_project_env_vars()`.
+"""The values the client returns beyond plain strings.
 
 `ProjectEnvVar` is a `dict` ``{"key": ..., "value": ...}`` that also has the
 `.key` and `.value` attributes of the Coze SDK's dataclass, so code written
 for either shape works. Values are secrets: `repr()` shows keys only.
+`AccessToken` is a token with its expiry (`Client.get_access_token_with_expiry()`).
 Plain data; not synchronized (share read-only between threads).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Dict, Iterator, List, Optional
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """An access token and when it expires.
+
+    Attributes:
+        token: the access token (a secret: `repr()` hides it).
+        expires_at: a timezone-aware `datetime` in UTC: the time the request
+            that obtained the token was sent plus its ``expires_in``. Aware,
+            so it compares with ``datetime.now(timezone.utc)`` without the
+            local-or-UTC ambiguity of a naive one.
+    """
+
+    token: str = field(repr=False)
+    expires_at: datetime
 
 
 class ProjectEnvVar(Dict[str, str]):

@@ -104,6 +104,26 @@ func (s *Server) AccessTokenEndpoint() string { return s.BaseURL + "/oauth/excha
 // OutboundAuthEndpoint is the base URL of the integration and env APIs.
 func (s *Server) OutboundAuthEndpoint() string { return s.BaseURL + "/outbound" }
 
+// OAuthTokenEndpoint is the OAuth token endpoint serving every grant (/oauth2/token).
+func (s *Server) OAuthTokenEndpoint() string { return s.BaseURL + "/oauth2/token" }
+
+// Name and password of the password grant's default user.
+const (
+	Username = "dev-user"
+	Password = "dev-password"
+)
+
+// IssueToken issues a token with no protocol request (POST /_dev/tokens), e.g.
+// {"kind": "refresh", "client_id": ClientID}, and returns it.
+func (s *Server) IssueToken(tb testing.TB, request map[string]any) string {
+	tb.Helper()
+	var out struct {
+		Token string `json:"token"`
+	}
+	s.postFor(tb, "/_dev/tokens", request, &out)
+	return out.Token
+}
+
 // Issuer is the dev server's issuer for RFC 8414 discovery (its base URL).
 func (s *Server) Issuer() string { return s.BaseURL }
 
@@ -111,15 +131,11 @@ func (s *Server) Issuer() string { return s.BaseURL }
 // empty) without a protocol request (POST /_dev/tokens).
 func (s *Server) IssueAccessToken(tb testing.TB, clientID, scope string) string {
 	tb.Helper()
-	body := map[string]any{"kind": "access", "client_id": clientID}
+	request := map[string]any{"kind": "access", "client_id": clientID}
 	if scope != "" {
-		body["scope"] = scope
+		request["scope"] = scope
 	}
-	var out struct {
-		Token string `json:"token"`
-	}
-	s.postFor(tb, "/_dev/tokens", body, &out)
-	return out.Token
+	return s.IssueToken(tb, request)
 }
 
 // Fault queues a fault (POST /_dev/faults), e.g. {"path": "/oauth/token", "delay_ms": 1000}.
@@ -141,6 +157,9 @@ type Request struct {
 	Headers map[string]string `json:"headers"` // lowercased names
 	Body    string            `json:"body"`
 	Form    map[string]string `json:"form"`
+	// ClientAuth is the client authentication the request used
+	// (client_secret_basic, client_secret_post, private_key_jwt, none), or "".
+	ClientAuth string `json:"client_auth"`
 }
 
 // Requests returns the recorded protocol requests, in arrival order.

@@ -11,8 +11,10 @@ pub mod exchange;
 pub mod help;
 pub mod integration;
 pub mod introspect;
+pub mod proxy;
 pub mod register;
 pub mod revoke;
+pub mod skill_env;
 pub mod token;
 pub mod version;
 
@@ -31,6 +33,8 @@ pub enum Command {
     Introspect(introspect::Introspect),
     Revoke(revoke::Revoke),
     Register(register::Register),
+    Proxy(proxy::Proxy),
+    SkillEnv(skill_env::SkillEnv),
     Devserver(devserver::Devserver),
     Completion(completion::Completion),
     Version(version::Version),
@@ -49,6 +53,8 @@ impl Command {
             Command::Introspect(command) => command.run(),
             Command::Revoke(command) => command.run(),
             Command::Register(command) => command.run(),
+            Command::Proxy(command) => command.run(),
+            Command::SkillEnv(command) => command.run(),
             Command::Devserver(command) => command.run(),
             Command::Completion(command) => command.run(),
             Command::Version(command) => command.run(),

@@ -2,11 +2,13 @@
 
 use crate::support::{bare, run};
 
-const COMMANDS: [&str; 8] = [
+const COMMANDS: [&str; 10] = [
     "token",
     "exchange",
     "integration",
     "env",
+    "proxy",
+    "skill-env",
     "devserver",
     "completion",
     "version",

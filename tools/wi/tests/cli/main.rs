@@ -3,6 +3,7 @@
 //! and what reached the server.
 
 mod completion;
+mod egress;
 mod env;
 mod exchange;
 mod exit_codes;
