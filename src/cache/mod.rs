@@ -607,9 +607,11 @@ fn wait<'a>(
     clock: &dyn Clock,
     deadline: Instant,
 ) -> (Guard<'a>, bool) {
+    // The deadline is on the identity's clock (a test's may not move while
+    // the flight runs): turned into real time once.
+    let end = Instant::now() + deadline.saturating_duration_since(clock.now());
     while state.flight == Some(flight) {
-        // The deadline is on the identity's clock (a test's may be fake).
-        let left = deadline.saturating_duration_since(clock.now());
+        let left = end.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return (state, false);
         }
