@@ -41,7 +41,17 @@ type lease struct {
 
 // invalidations is the library's process-wide invalidation counter (static C
 // memory, valid for good).
-var invalidations = (*uint32)(unsafe.Pointer(C.wi_invalidation_counter()))
+var invalidations = invalidationCounter()
+
+// invalidationCounter asks the library for its counter once libraryError is
+// known (Go initializes what this refers to first): an older library may lack
+// wi_invalidation_counter, and New reports libraryError before any lease exists.
+func invalidationCounter() *uint32 {
+	if libraryError != nil {
+		return new(uint32)
+	}
+	return (*uint32)(unsafe.Pointer(C.wi_invalidation_counter()))
+}
 
 // holds reports whether the lease may still be used now.
 func (l *lease) holds() bool {
