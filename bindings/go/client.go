@@ -17,8 +17,7 @@ import (
 // identity (client id, secret, endpoints, lane) share one token cache.
 //
 // Methods: AccessToken, ExchangeToken, IntegrationCredential, ProjectEnvVars,
-// InvalidateToken, ForceRefresh, Stats, Close; the authorization server's
-// other endpoints: Metadata, Introspect, IsActive, Revoke, RegisterClient.
+// InvalidateToken, ForceRefresh, Stats, Close.
 type Client struct {
 	handle  *handle
 	cleanup runtime.Cleanup
@@ -40,12 +39,10 @@ type lease struct {
 }
 
 // invalidations is the library's process-wide invalidation counter (static C
-// memory, valid for good).
+// memory, valid for good). Read only once the library passed its version
+// check: an older library lacks the function, and New refuses it anyway.
 var invalidations = invalidationCounter()
 
-// invalidationCounter asks the library for its counter once libraryError is
-// known (Go initializes what this refers to first): an older library may lack
-// wi_invalidation_counter, and New reports libraryError before any lease exists.
 func invalidationCounter() *uint32 {
 	if libraryError != nil {
 		return new(uint32)

@@ -151,8 +151,6 @@ def test_the_package_version_is_the_library_version():
     assert workload_identity.__version__ == _native.library().wi_version().decode()
 
 
-
-
 def test_an_invalidation_ends_the_leases_of_every_client_of_the_identity():
     with Client() as a, Client() as b:
         # The second call is answered from the cache: it comes with a lease.
