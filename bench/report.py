@@ -281,8 +281,35 @@ def cold_section(results, out):
     out.append("")
 
 
+def introspect_section(results, out):
+    out.append("## 4. Introspection: checking a token on every request\n")
+    out.append("What a resource server pays per check of a bearer token (RFC 7662), one thread, rows in interleaved "
+               "rounds: the library asking the dev server each call, the library with the positive-answer cache on "
+               "(`introspection_cache_s=30`: an `\"active\": true` answer reused, never past the token's `exp`), "
+               "and the same request made directly with ureq 3 on a keep-alive agent with the library's buffer sizes "
+               "(form, JSON parse, `active` and scope checked). µs per call: median, p10–p90.\n")
+    records = results.all("introspect")
+    if not records:
+        out.append("Not measured.\n")
+        return
+    direct = next((r for r in records if r["role"] == "baseline"), None)
+    out.append("| path | role | rounds | median µs | p10–p90 µs | x direct request |")
+    out.append("|---|---|---|---|---|---|")
+    for record in records:
+        value = median(record)
+        versus = ratio(value / median(direct)) if direct and record is not direct else "—"
+        low, high = quantile(record, 0.1), quantile(record, 0.9)
+        out.append(f"| `{record['name']}` | {record['role']} | {len(record['samples'])} | {us(value)} | "
+                   f"{us(low)}–{us(high)} | {versus} |")
+    out.append("")
+
+
+def us(value):
+    return f"{value:,.2f}" if value < 10 else ns(value)
+
+
 def herd_section(results, out):
-    out.append("## 4. Herd: 64 threads on a cold cache\n")
+    out.append("## 5. Herd: 64 threads on a cold cache\n")
     out.append("Protocol requests the dev server answered (`/_dev/stats`) while 64 threads (goroutines in Go) released "
                "at once asked one client of a new identity for a token; one figure per herd. The Coze flow is two "
                "requests per fetch; oauth2's client credentials is one (it has no exchange step).\n")
@@ -295,7 +322,7 @@ def herd_section(results, out):
 
 
 def footprint_section(results, root, out):
-    out.append("## 5. Footprint\n")
+    out.append("## 6. Footprint\n")
     size, stripped = library_sizes(root)
     stripped_text = f"{stripped / 1024:,.0f} KiB" if stripped else "strip failed"
     out.append(f"`libworkload_identity.so` (release build): {size / 1024:,.0f} KiB; stripped (`strip --strip-all`): "
@@ -438,6 +465,7 @@ def write(args):
     cached_section(results, out)
     scaling_section(results, out)
     cold_section(results, out)
+    introspect_section(results, out)
     herd_section(results, out)
     footprint_section(results, root, out)
     Path(args.out).write_text("\n".join(out).rstrip() + "\n")

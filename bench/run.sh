@@ -84,6 +84,7 @@ for pass in $(seq "$passes"); do
 done
 run "cold: library, ureq direct" "$release/wi-bench" cold
 run "cold: Python binding, Coze SDK" "$python" bench/python/bench.py cold
+run "introspection: library, positive-answer cache, ureq direct" "$release/wi-bench" introspect
 run "herd: library" "$release/wi-bench" herd
 run "herd: Go binding, oauth2" bash -c "cd bench/go && go test -tags wi_intree -count=1 -run '^TestHerd\$' -v ."
 run "herd: Python binding, Coze SDK" "$python" bench/python/bench.py herd

@@ -17,7 +17,7 @@ use crate::protocol::{self, EnvVar};
 use crate::secret::SecretString;
 use crate::session::Session;
 use crate::stats::Stats;
-use crate::store::{forget_access_token, forget_exchanged_token, StoredSource};
+use crate::store::{forget_token, StoredSource};
 use crate::transport::{HttpRequest, Payload, Transport};
 
 /// The result of an exchange ([`Client::exchange_token`],
@@ -43,7 +43,10 @@ pub struct ExchangedToken {
 /// [`Client::peek_access_token`], [`Client::exchange_token`],
 /// [`Client::delegated_token`],
 /// [`Client::integration_credential`], [`Client::project_env_vars`],
-/// [`Client::invalidate_token`], [`Client::force_refresh`], [`Client::stats`].
+/// [`Client::invalidate_token`], [`Client::force_refresh`], [`Client::stats`];
+/// the authorization server's other endpoints: [`Client::server_metadata`],
+/// [`Client::introspect_token`], [`Client::token_is_active`],
+/// [`Client::revoke_token`], [`Client::register_client`].
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -192,8 +195,7 @@ impl Client {
         let session = self.session();
         let dropped = session.identity.forget_token(rejected_token);
         if let Some(entry) = &session.identity.store {
-            forget_access_token(session, entry, rejected_token);
-            forget_exchanged_token(session, entry, rejected_token);
+            forget_token(session, entry, rejected_token);
         }
         dropped
     }
@@ -222,6 +224,51 @@ impl Client {
     pub fn clear_cache(&self) {
         self.session().identity.cache.clear();
         self.session().identity.exchanges.clear();
+    }
+
+    /// The authorization server's metadata (RFC 8414), as the server sent it:
+    /// fetched from the `issuer` at first need, once per identity. A
+    /// configuration error without `issuer`; an
+    /// [`crate::ErrorKind::OAuthOperation`] error when the document cannot be
+    /// fetched, is not a JSON object, names another issuer or no token endpoint.
+    pub fn server_metadata(&self) -> Result<String, Error> {
+        crate::oauth::server_metadata(self.session())
+    }
+
+    /// The introspection answer (RFC 7662) about `token`, as the server sent
+    /// it; an answer without a boolean `active` is an error. With
+    /// `introspection_cache_s` set, a positive answer may come from the cache.
+    pub fn introspect_token(
+        &self,
+        token: &str,
+        token_type_hint: Option<&str>,
+    ) -> Result<String, Error> {
+        crate::oauth::introspect_token(self.session(), token, token_type_hint)
+    }
+
+    /// Whether `token` is active: `Ok(true)` only when introspection answers
+    /// `"active": true` and, with `required_scope`, the token's scopes hold
+    /// every space-separated scope of it. Any failure is an error: a caller
+    /// treating errors as "no" is fail-safe (the C ABI returns false).
+    pub fn token_is_active(
+        &self,
+        token: &str,
+        required_scope: Option<&str>,
+    ) -> Result<bool, Error> {
+        crate::oauth::token_is_active(self.session(), token, required_scope)
+    }
+
+    /// Revokes `token` (RFC 7009), and drops it from this process's caches of
+    /// the identity and from the file store, whatever the server answers.
+    pub fn revoke_token(&self, token: &str, token_type_hint: Option<&str>) -> Result<(), Error> {
+        crate::oauth::revoke_token(self.session(), token, token_type_hint)
+    }
+
+    /// Registers a client (RFC 7591) from `metadata_json`, which must be a JSON
+    /// object (else an invalid-argument error, before any request); returns
+    /// the server's answer, with `client_id` and, when issued, `client_secret`.
+    pub fn register_client(&self, metadata_json: &str) -> Result<SecretString, Error> {
+        crate::oauth::register_client(self.session(), metadata_json)
     }
 
     /// The credential of integration `name`, from the outbound-auth API.

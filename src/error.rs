@@ -20,6 +20,8 @@ pub enum ErrorKind {
     TokenExchange = 4,
     /// The integration-credential or env-var API failed.
     Integration = 5,
+    /// Discovery, introspection, revocation or registration failed.
+    OAuthOperation = 6,
     /// The token store's directory cannot be created, checked or written.
     Store = 7,
     /// The skill environment endpoint answered with an API error code.
@@ -50,6 +52,14 @@ pub enum Operation {
     ProjectEnvVars,
     /// Opening, reading, writing or locking the token store.
     Store,
+    /// Fetching the authorization server's metadata (RFC 8414).
+    Discovery,
+    /// Token introspection (RFC 7662).
+    Introspection,
+    /// Token revocation (RFC 7009).
+    Revocation,
+    /// Dynamic client registration (RFC 7591).
+    Registration,
     /// Loading the skill environment (only an API error code fails it).
     SkillEnv,
     /// Waiting for or running a token refresh (a panic, or a wait that timed out).
@@ -71,6 +81,10 @@ impl Operation {
             Operation::AccessToken | Operation::Exchange => ErrorKind::TokenExchange,
             Operation::IntegrationCredential | Operation::ProjectEnvVars => ErrorKind::Integration,
             Operation::Store => ErrorKind::Store,
+            Operation::Discovery
+            | Operation::Introspection
+            | Operation::Revocation
+            | Operation::Registration => ErrorKind::OAuthOperation,
             Operation::SkillEnv => ErrorKind::SkillEnv,
         }
     }
@@ -86,6 +100,10 @@ impl Operation {
             Operation::IntegrationCredential => "integration credential request failed",
             Operation::ProjectEnvVars => "project env vars request failed",
             Operation::Store => "token store error",
+            Operation::Discovery => "server metadata discovery failed",
+            Operation::Introspection => "token introspection failed",
+            Operation::Revocation => "token revocation failed",
+            Operation::Registration => "client registration failed",
             Operation::SkillEnv => "skill environment API error",
             Operation::Refresh => "token refresh failed",
             Operation::Internal => "internal error",

@@ -12,6 +12,7 @@ use crate::cache::TokenCache;
 use crate::config::{Config, TokenStore};
 use crate::error::Error;
 use crate::fork::{lock, ForkLocal};
+use crate::oauth::OAuthState;
 use crate::retry::RetryBudget;
 use crate::secret::SecretString;
 use crate::store::{FileStore, StoreEntry};
@@ -112,6 +113,8 @@ pub(crate) struct Identity {
     pub(crate) store: Option<StoreEntry>,
     /// Exchanged tokens (`wi_exchange_token`, `wi_get_delegated_token`).
     pub(crate) exchanges: ExchangeCache,
+    /// Discovered metadata and positive introspection answers.
+    pub(crate) oauth: OAuthState,
 }
 
 impl Identity {
@@ -122,15 +125,8 @@ impl Identity {
             refresh_token: ArcSwapOption::new(config.refresh_token.clone().map(Arc::new)),
             store,
             exchanges: ExchangeCache::new(config.clock.clone(), config.exchange_cache_size),
+            oauth: OAuthState::default(),
         }
-    }
-
-    /// Drops `token` from the memory caches of the identity, the access
-    /// token's and the exchanged tokens' (a token a service refused, or one
-    /// revoked); returns whether one held it. The file store is the caller's.
-    pub(crate) fn forget_token(&self, token: &str) -> bool {
-        let access = self.cache.invalidate(token);
-        self.exchanges.invalidate(token) || access
     }
 
     /// The refresh token the next fetch should use, if any.
@@ -147,6 +143,23 @@ impl Identity {
     pub(crate) fn drop_refresh_token(&self, refused: &Arc<SecretString>) {
         self.refresh_token.compare_and_swap(refused, None);
     }
+
+    /// Drops `token` from every in-memory cache of this identity (a token a
+    /// service refused, or one revoked): the access token, the exchanged
+    /// tokens, the refresh token, positive introspection answers; returns
+    /// whether the access token or an exchanged token was it. The file store
+    /// is the caller's. A new cache of tokens adds its line here.
+    pub(crate) fn forget_token(&self, token: &str) -> bool {
+        let access = self.cache.invalidate(token);
+        let exchanged = self.exchanges.invalidate(token);
+        if let Some(current) = self.refresh_token() {
+            if current.expose() == token {
+                self.drop_refresh_token(&current);
+            }
+        }
+        self.oauth.forget_token(token);
+        access || exchanged
+    }
 }
 
 type Registry = Mutex<HashMap<IdentityKey, Arc<Identity>>>;
@@ -161,8 +174,9 @@ static REGISTRY: ForkLocal<Registry> = ForkLocal::new();
 ///
 /// An identity outlives its clients while its token is valid, so that a program
 /// creating a short-lived client per call still reuses the token (as the Python
-/// SDK's process-wide cache does). Identities with no client and no valid token
-/// are dropped (their secrets and tokens wiped) whenever a client is created.
+/// SDK's process-wide cache does), and for an hour after it fetched discovery
+/// metadata. Identities with neither and no client are dropped (their secrets
+/// and tokens wiped) whenever a client is created.
 ///
 /// With `token_store=file:<DIR>` the directory is created or checked here
 /// (`WI_STATUS_STORE` when it cannot be used), and the identity's entry is
@@ -186,8 +200,11 @@ pub(crate) fn identity_for(
         Mutex::new(copy.unwrap_or_default())
     });
     let mut identities = lock(&registry);
-    identities
-        .retain(|_, identity| Arc::strong_count(identity) > 1 || identity.cache.has_valid_token());
+    identities.retain(|_, identity| {
+        Arc::strong_count(identity) > 1
+            || identity.cache.has_valid_token()
+            || identity.oauth.keeps_identity()
+    });
     let identity = identities
         .entry(key)
         .or_insert_with(|| Arc::new(Identity::new(config, store)))

@@ -34,6 +34,7 @@ mod identity;
 mod jwt;
 mod lane;
 mod log;
+mod oauth;
 mod protocol;
 mod redact;
 mod retry;

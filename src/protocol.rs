@@ -10,6 +10,14 @@ use crate::error::{Error, Operation};
 use crate::redact::quote;
 use crate::secret::SecretString;
 
+mod oauth;
+
+pub(crate) use oauth::{
+    parse_introspection_response, parse_registration_response, parse_revocation_response,
+    parse_server_metadata, registration_request_body, token_operation_body, Introspection,
+    ServerMetadata,
+};
+
 /// `grant_type` of RFC 8693.
 pub(crate) const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 /// Token type of the step-2 subject (the ID token).
@@ -283,38 +291,8 @@ pub(crate) fn parse_token_response(
 ) -> Result<TokenResponse, Error> {
     let parsed = WipedJson::parse(body);
     let json = parsed.as_ref().and_then(WipedJson::object);
-    let status_retryable = matches!(status, 408 | 429 | 500..=599);
-    if let Some(map) = json {
-        // RFC 6749 5.2: an `error` member makes an error response, whatever
-        // the HTTP status (some servers answer 200); `null` is no error.
-        if let Some(code) = map.get("error").filter(|code| !code.is_null()) {
-            let code = match code {
-                Value::String(code) => quote(code),
-                other => quote(&other.to_string()),
-            };
-            let description = map
-                .get("error_description")
-                .and_then(Value::as_str)
-                .map(quote);
-            let retryable =
-                status_retryable || code == "temporarily_unavailable" || code == "server_error";
-            let mut message = format!("server returned error {code}");
-            if let Some(text) = &description {
-                message.push_str(": ");
-                message.push_str(text);
-            }
-            return Err(Error::new(operation, message)
-                .with_oauth(Some(code), description)
-                .with_http_status(status)
-                .retryable(retryable));
-        }
-    }
-    if !(200..300).contains(&status) {
-        return Err(
-            Error::new(operation, format!("unexpected HTTP status {status}"))
-                .with_http_status(status)
-                .retryable(status_retryable),
-        );
+    if let Some(error) = error_answer(status, json, operation) {
+        return Err(error);
     }
     let map = json.ok_or_else(|| {
         Error::new(operation, "response is not a JSON object").with_http_status(status)
@@ -359,6 +337,52 @@ pub(crate) fn parse_token_response(
             _ => None,
         },
     })
+}
+
+/// The error an OAuth endpoint's answer carries, if any: an RFC 6749 `error`
+/// member (RFC 6749 5.2: whatever the HTTP status, as some servers answer 200;
+/// `null` is no error), else a status that is not 2xx. Retryable: 408, 429,
+/// 5xx, `temporarily_unavailable`, `server_error`.
+fn error_answer(
+    status: u16,
+    json: Option<&Map<String, Value>>,
+    operation: Operation,
+) -> Option<Error> {
+    let status_retryable = matches!(status, 408 | 429 | 500..=599);
+    if let Some(code) = json
+        .and_then(|map| map.get("error"))
+        .filter(|code| !code.is_null())
+    {
+        let code = match code {
+            Value::String(code) => quote(code),
+            other => quote(&other.to_string()),
+        };
+        let description = json
+            .and_then(|map| map.get("error_description"))
+            .and_then(Value::as_str)
+            .map(quote);
+        let retryable =
+            status_retryable || code == "temporarily_unavailable" || code == "server_error";
+        let mut message = format!("server returned error {code}");
+        if let Some(text) = &description {
+            message.push_str(": ");
+            message.push_str(text);
+        }
+        return Some(
+            Error::new(operation, message)
+                .with_oauth(Some(code), description)
+                .with_http_status(status)
+                .retryable(retryable),
+        );
+    }
+    if !(200..300).contains(&status) {
+        return Some(
+            Error::new(operation, format!("unexpected HTTP status {status}"))
+                .with_http_status(status)
+                .retryable(status_retryable),
+        );
+    }
+    None
 }
 
 /// A lifetime in seconds, given as a JSON number or a numeric string.

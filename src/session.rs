@@ -52,6 +52,20 @@ impl Session {
         deadline: Instant,
         parse: impl Fn(&HttpResponse) -> Result<T, Error>,
     ) -> Result<Sent<T>, Error> {
+        let max_retries = self.config.max_retries;
+        self.send_with_retries(operation, request, deadline, max_retries, parse)
+    }
+
+    /// [`Session::send`] with at most `max_retries` retries (0 for a request
+    /// that must not be sent twice).
+    pub(crate) fn send_with_retries<T>(
+        &self,
+        operation: Operation,
+        request: &HttpRequest<'_>,
+        deadline: Instant,
+        max_retries: u32,
+        parse: impl Fn(&HttpResponse) -> Result<T, Error>,
+    ) -> Result<Sent<T>, Error> {
         let clock = &self.config.clock;
         let counters = &self.identity.cache.counters;
         let mut retry = 0;
@@ -85,7 +99,7 @@ impl Session {
                     error.masking(&secrets)
                 }
             };
-            if !error.is_retryable() || retry >= self.config.max_retries {
+            if !error.is_retryable() || retry >= max_retries {
                 return Err(error);
             }
             let wait = backoff(retry, error.retry_after());
@@ -162,18 +176,17 @@ impl Session {
         })
     }
 
-    /// The token endpoint.
-    pub(crate) fn token_endpoint(&self) -> Result<String, Error> {
-        self.config.token_endpoint.clone().ok_or_else(|| {
-            Error::configuration("no token_endpoint is configured (option token_endpoint)")
-        })
+    /// The token endpoint: configured, else from the issuer's metadata
+    /// (discovered at first need, within `deadline`).
+    pub(crate) fn token_endpoint(&self, deadline: Instant) -> Result<String, Error> {
+        crate::oauth::endpoint(self, crate::oauth::Endpoint::Token, deadline)
     }
 
     /// Where general exchanges go: the access-token endpoint, else the token endpoint.
-    pub(crate) fn exchange_endpoint(&self) -> Result<String, Error> {
+    pub(crate) fn exchange_endpoint(&self, deadline: Instant) -> Result<String, Error> {
         match &self.config.access_token_endpoint {
             Some(url) => Ok(url.clone()),
-            None => self.token_endpoint(),
+            None => self.token_endpoint(deadline),
         }
     }
 }

@@ -42,6 +42,24 @@ impl HttpUrl {
     }
 }
 
+/// The rule for every endpoint, configured or found by discovery: an `http(s)`
+/// URL, and plain http only to a loopback host unless `allow_insecure_http`.
+/// `name` (an option key or a metadata member) is what the message names.
+pub(crate) fn check_endpoint(
+    name: &str,
+    url: &str,
+    allow_insecure_http: bool,
+) -> Result<(), String> {
+    let facts = HttpUrl::parse(url).map_err(|why| format!("{name}: {why}"))?;
+    if facts.plain_http && !facts.loopback && !allow_insecure_http {
+        return Err(format!(
+            "{name} uses plain http to a host that is not loopback; use https, or set \
+             allow_insecure_http=true to send credentials in clear text"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

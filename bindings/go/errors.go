@@ -37,12 +37,12 @@ func (s Status) String() string {
 		return "token exchange"
 	case StatusIntegration:
 		return "integration"
-	case StatusSkillEnv:
-		return "skill environment"
 	case StatusOAuthOperation:
 		return "oauth operation"
 	case StatusStore:
 		return "token store"
+	case StatusSkillEnv:
+		return "skill environment"
 	case StatusInternal:
 		return "internal"
 	}
@@ -56,8 +56,9 @@ var (
 	ErrTokenRetrieval  = errors.New("workloadidentity: token retrieval failed")
 	ErrTokenExchange   = errors.New("workloadidentity: token exchange failed")
 	ErrIntegration     = errors.New("workloadidentity: integration API failed")
-	ErrSkillEnv        = errors.New("workloadidentity: skill environment API error")
+	ErrOAuthOperation  = errors.New("workloadidentity: OAuth operation failed")
 	ErrStore           = errors.New("workloadidentity: token store error")
+	ErrSkillEnv        = errors.New("workloadidentity: skill environment API error")
 	ErrInternal        = errors.New("workloadidentity: internal error")
 )
 
@@ -104,10 +105,12 @@ func sentinelOf(s Status) error {
 		return ErrTokenExchange
 	case StatusIntegration:
 		return ErrIntegration
-	case StatusSkillEnv:
-		return ErrSkillEnv
+	case StatusOAuthOperation:
+		return ErrOAuthOperation
 	case StatusStore:
 		return ErrStore
+	case StatusSkillEnv:
+		return ErrSkillEnv
 	case StatusInternal:
 		return ErrInternal
 	}

@@ -209,7 +209,9 @@ func TestErrorIsAndStrings(t *testing.T) {
 		wi.StatusTokenRetrieval:  wi.ErrTokenRetrieval,
 		wi.StatusTokenExchange:   wi.ErrTokenExchange,
 		wi.StatusIntegration:     wi.ErrIntegration,
+		wi.StatusOAuthOperation:  wi.ErrOAuthOperation,
 		wi.StatusStore:           wi.ErrStore,
+		wi.StatusSkillEnv:        wi.ErrSkillEnv,
 		wi.StatusInternal:        wi.ErrInternal,
 	}
 	for status := range sentinels {

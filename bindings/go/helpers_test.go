@@ -2,6 +2,7 @@ package workloadidentity_test
 
 import (
 	"errors"
+	"net"
 	"strings"
 	"testing"
 
@@ -59,4 +60,16 @@ func requireError(t testing.TB, err, sentinel error, status wi.Status) *wi.Error
 		t.Fatalf("status %v, want %v (%q)", e.Status, status, err)
 	}
 	return e
+}
+
+// closedPort is a loopback port with nothing listening on it (bound, then closed).
+func closedPort(t testing.TB) int {
+	t.Helper()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := listener.Addr().(*net.TCPAddr).Port
+	_ = listener.Close()
+	return port
 }

@@ -123,6 +123,11 @@ func WithRegistrationToken(value string) Option {
 	return Option{"registration_token", value}
 }
 
+// WithIntrospectionCache sets introspection_cache_s: reuse a positive introspection answer ("active": true) for this long, never past the token's exp; at most 10000 tokens; 0 asks the server every time (env WI_INTROSPECTION_CACHE_S; default 0).
+func WithIntrospectionCache(d time.Duration) Option {
+	return Option{"introspection_cache_s", seconds(d)}
+}
+
 // WithTokenStore sets token_store: memory, or file:<DIR>: tokens shared by the processes of a host (0700 directory, 0600 files) (env WI_TOKEN_STORE; default memory).
 func WithTokenStore(value string) Option {
 	return Option{"token_store", value}

@@ -58,6 +58,10 @@ enum wi_status
    */
   WI_STATUS_INTEGRATION = 5,
   /**
+   * Discovery, introspection, revocation or registration failed.
+   */
+  WI_STATUS_OAUTH_OPERATION = 6,
+  /**
    * The token store's directory cannot be created or written (a corrupt entry is
    * no error: it is ignored and replaced).
    */
@@ -93,7 +97,10 @@ typedef uint32_t wi_status;
  * `wi_get_access_token_lease`, `wi_get_access_token_into`, `wi_exchange_token`,
  * `wi_get_delegated_token`,
  * `wi_get_integration_credential`, `wi_get_project_env_vars`,
- * `wi_invalidate_token`, `wi_force_refresh`, `wi_client_stats`, `wi_client_free`.
+ * `wi_invalidate_token`, `wi_force_refresh`, `wi_client_stats`, `wi_client_free`;
+ * the authorization server's other endpoints: `wi_get_server_metadata`,
+ * `wi_introspect_token`, `wi_token_is_active`, `wi_revoke_token`,
+ * `wi_register_client`.
  */
 typedef struct wi_client wi_client;
 
@@ -569,6 +576,95 @@ void wi_error_free(struct wi_error *error);
  * `user_data` must stay valid until the callback is replaced.
  */
 wi_status wi_set_log_callback(wi_log_callback callback, wi_log_level max_level, void *user_data);
+
+/**
+ * Gets the authorization server's metadata (RFC 8414), as the server sent it.
+ *
+ * Needs the option `issuer`. The document is fetched at the first call that
+ * needs it (this one, or any call whose endpoint is not configured), once
+ * per identity, from `/.well-known/oauth-authorization-server` inserted
+ * between the issuer's host and path, else from
+ * `{issuer}/.well-known/openid-configuration`; it must name the configured
+ * issuer and a `token_endpoint`. A failed fetch is tried again at the next
+ * need, after a backoff (1 s doubling to 60 s); meanwhile its error is
+ * returned at once.
+ *
+ * On success `*out_json` receives the JSON document, owned by the caller and
+ * freed with `wi_free_string`. On failure (`WI_STATUS_CONFIGURATION` without
+ * `issuer`, `WI_STATUS_OAUTH_OPERATION` when the document cannot be fetched,
+ * is not a JSON object, is larger than 1 MiB, names another issuer or no
+ * token endpoint, `WI_STATUS_INVALID_ARGUMENT` for a NULL argument)
+ * `*out_json` is NULL and `*out_error` (if not NULL) receives a `wi_error`.
+ * Thread-safe; concurrent first callers share one fetch.
+ */
+wi_status wi_get_server_metadata(const struct wi_client *client, char **out_json, struct wi_error **out_error);
+
+/**
+ * Introspects `token` (RFC 7662) at the introspection endpoint (configured,
+ * or from discovery), authenticated as the option `client_auth` says.
+ *
+ * `token` is required and not empty; `token_type_hint` may be NULL (not sent).
+ * With the option `introspection_cache_s`, a positive answer may come from
+ * the identity's cache. The token never appears in a message or log line.
+ *
+ * On success `*out_json` receives the server's answer (a JSON object with a
+ * boolean `active`), owned by the caller and freed with `wi_free_string`. On
+ * failure (`WI_STATUS_OAUTH_OPERATION`: network, server error, an answer that
+ * is not a JSON object or has no boolean `active`; `WI_STATUS_CONFIGURATION`:
+ * no endpoint; `WI_STATUS_INVALID_ARGUMENT`: NULL, empty or non-UTF-8
+ * argument) `*out_json` is NULL and `*out_error` (if not NULL) receives a
+ * `wi_error`. Thread-safe.
+ */
+wi_status wi_introspect_token(const struct wi_client *client, const char *token, const char *token_type_hint, char **out_json, struct wi_error **out_error);
+
+/**
+ * Fail-safe check: true only when introspection of `token` answered
+ * `"active": true` and, when `required_scope` is not NULL, the token's
+ * space-separated `scope` contains every space-separated scope of it.
+ *
+ * Any failure (network, server, an answer without a boolean `active`, a
+ * NULL, empty or non-UTF-8 `token` or `required_scope`, a NULL client, a
+ * caught panic) is false, with the reason in `*out_error` when `out_error`
+ * is not NULL (freed with `wi_error_free`). An inactive token, or one
+ * missing a scope, is false with `*out_error` NULL: that is the server's
+ * answer, not a failure. Uses the positive-answer cache as
+ * `wi_introspect_token` does. Thread-safe.
+ */
+bool wi_token_is_active(const struct wi_client *client, const char *token, const char *required_scope, struct wi_error **out_error);
+
+/**
+ * Revokes `token` (RFC 7009) at the revocation endpoint (configured, or from
+ * discovery), authenticated as the option `client_auth` says.
+ *
+ * Also drops the token from this process's caches of the client's identity
+ * (every client of that identity: the access token, the refresh token,
+ * cached introspection answers) and from the file token store when one is
+ * configured, whatever the server answers. `token` is required and not
+ * empty; `token_type_hint` may be NULL (not sent). The token never appears in
+ * a message or log line.
+ *
+ * On failure (`WI_STATUS_OAUTH_OPERATION`, `WI_STATUS_CONFIGURATION` without
+ * an endpoint, `WI_STATUS_INVALID_ARGUMENT`) `*out_error` (if not NULL)
+ * receives a `wi_error`. Thread-safe.
+ */
+wi_status wi_revoke_token(const struct wi_client *client, const char *token, const char *token_type_hint, struct wi_error **out_error);
+
+/**
+ * Registers a client (RFC 7591) at the registration endpoint (configured, or
+ * from discovery), with the option `registration_token` sent as Bearer when
+ * set. Sent once, never retried (a retry after a lost answer could register
+ * a second client).
+ *
+ * `metadata_json` is the client metadata, a JSON object (anything else is
+ * `WI_STATUS_INVALID_ARGUMENT`, before any request). On success `*out_json`
+ * receives the server's answer (a JSON object with `client_id` and, when
+ * issued, `client_secret`), owned by the caller and freed with
+ * `wi_free_string`, which wipes it. On failure (`WI_STATUS_OAUTH_OPERATION`,
+ * `WI_STATUS_CONFIGURATION` without an endpoint,
+ * `WI_STATUS_INVALID_ARGUMENT`) `*out_json` is NULL and `*out_error` (if not
+ * NULL) receives a `wi_error`. Thread-safe.
+ */
+wi_status wi_register_client(const struct wi_client *client, const char *metadata_json, char **out_json, struct wi_error **out_error);
 
 /**
  * Creates an empty set of options (every key falls back to its environment

@@ -24,7 +24,8 @@ module.exports = {
   TokenRetrievalError: errors.TokenRetrievalError,
   TokenExchangeError: errors.TokenExchangeError,
   IntegrationError: errors.IntegrationError,
-  SkillEnvAPIError: errors.SkillEnvAPIError,
+  OAuthOperationError: errors.OAuthOperationError,
   StoreError: errors.StoreError,
+  SkillEnvAPIError: errors.SkillEnvAPIError,
   InternalError: errors.InternalError,
 };

@@ -88,6 +88,9 @@ export interface ClientOptions {
   /** initial access token of RFC 7591, sent as Bearer (env WI_REGISTRATION_TOKEN; default none). */
   registrationToken?: string;
   registration_token?: string;
+  /** reuse a positive introspection answer ("active": true) for this long, never past the token's exp; at most 10000 tokens; 0 asks the server every time (env WI_INTROSPECTION_CACHE_S; default 0). */
+  introspectionCacheS?: number | string;
+  introspection_cache_s?: number | string;
   /** memory, or file:<DIR>: tokens shared by the processes of a host (0700 directory, 0600 files) (env WI_TOKEN_STORE; default memory). */
   tokenStore?: string;
   token_store?: string;
@@ -157,6 +160,50 @@ export interface EnvVar {
   value: string;
 }
 
+/** An authorization server's metadata (RFC 8414 section 2), as the server sent it. */
+export interface ServerMetadata {
+  issuer: string;
+  token_endpoint: string;
+  introspection_endpoint?: string;
+  revocation_endpoint?: string;
+  registration_endpoint?: string;
+  jwks_uri?: string;
+  scopes_supported?: string[];
+  grant_types_supported?: string[];
+  token_endpoint_auth_methods_supported?: string[];
+  [member: string]: unknown;
+}
+
+/** An introspection answer (RFC 7662 section 2.2), as the server sent it. */
+export interface Introspection {
+  /** The only member every answer has (the library checks it is a boolean). */
+  active: boolean;
+  /** Space-separated scopes. */
+  scope?: string;
+  client_id?: string;
+  username?: string;
+  token_type?: string;
+  /** Expiry, Unix seconds. */
+  exp?: number;
+  iat?: number;
+  nbf?: number;
+  sub?: string;
+  aud?: string | string[];
+  iss?: string;
+  jti?: string;
+  [member: string]: unknown;
+}
+
+/** A registration answer (RFC 7591 section 3.2.1): the client metadata the server kept, plus these. */
+export interface ClientRegistration {
+  client_id: string;
+  /** A secret: keep it out of logs. */
+  client_secret?: string;
+  client_id_issued_at?: number;
+  client_secret_expires_at?: number;
+  [member: string]: unknown;
+}
+
 /** Counters of one identity (wi_stats), shared by the clients of that identity. */
 export interface ClientStats {
   cacheHits: number;
@@ -221,6 +268,26 @@ export declare class Client {
   /** Fetches a new access token now, whatever the cache holds. */
   forceRefresh(): Promise<string>;
   forceRefreshSync(): string;
+  /** RFC 8414 metadata of the `issuer` option, fetched once per identity at first need. */
+  getServerMetadata(): Promise<ServerMetadata>;
+  getServerMetadataSync(): ServerMetadata;
+  /** RFC 7662: the answer about `token` (rejects with OAuthOperationError on any failure). */
+  introspectToken(token: string, tokenTypeHint?: string | null): Promise<Introspection>;
+  introspectTokenSync(token: string, tokenTypeHint?: string | null): Introspection;
+  /**
+   * True only for `"active": true` with every space-separated scope of
+   * `requiredScope`; false for an inactive token; any failure rejects (throws).
+   */
+  isActive(token: string, requiredScope?: string | null): Promise<boolean>;
+  isActiveSync(token: string, requiredScope?: string | null): boolean;
+  /** The fail-safe isActive: false on any failure, never rejects. */
+  checkPermission(token: string, requiredScope?: string | null): Promise<boolean>;
+  /** RFC 7009; also drops the token from the library's caches of this identity. */
+  revokeToken(token: string, tokenTypeHint?: string | null): Promise<void>;
+  revokeTokenSync(token: string, tokenTypeHint?: string | null): void;
+  /** RFC 7591: `metadata` is an object or JSON object text. */
+  registerClient(metadata: Record<string, unknown> | string): Promise<ClientRegistration>;
+  registerClientSync(metadata: Record<string, unknown> | string): ClientRegistration;
   stats(): ClientStats;
   /** Frees the native client once running async calls end; later calls fail. Idempotent. */
   close(): void;
@@ -257,6 +324,8 @@ export declare class ConfigurationError extends WorkloadIdentityError {}
 export declare class TokenRetrievalError extends WorkloadIdentityError {}
 export declare class TokenExchangeError extends WorkloadIdentityError {}
 export declare class IntegrationError extends WorkloadIdentityError {}
+/** Discovery, introspection, revocation or registration failed. */
+export declare class OAuthOperationError extends WorkloadIdentityError {}
 /** The token store's directory cannot be created, is unsafe, or cannot be written. */
 export declare class StoreError extends WorkloadIdentityError {}
 export declare class InternalError extends WorkloadIdentityError {}
@@ -322,8 +391,9 @@ declare const binding: {
   TokenRetrievalError: typeof TokenRetrievalError;
   TokenExchangeError: typeof TokenExchangeError;
   IntegrationError: typeof IntegrationError;
-  SkillEnvAPIError: typeof SkillEnvAPIError;
+  OAuthOperationError: typeof OAuthOperationError;
   StoreError: typeof StoreError;
+  SkillEnvAPIError: typeof SkillEnvAPIError;
   InternalError: typeof InternalError;
 };
 export default binding;

@@ -19,8 +19,9 @@ export const {
   TokenRetrievalError,
   TokenExchangeError,
   IntegrationError,
-  SkillEnvAPIError,
+  OAuthOperationError,
   StoreError,
+  SkillEnvAPIError,
   InternalError,
 } = binding;
 

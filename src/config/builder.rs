@@ -175,6 +175,8 @@ impl ConfigBuilder {
         registration_endpoint(url: &str) => RegistrationEndpoint = Value::Text(url.to_owned());
         /// `registration_token`.
         registration_token(token: SecretString) => RegistrationToken = Value::Secret(token);
+        /// `introspection_cache_s` (checked at `build`: at most a day; zero turns it off).
+        introspection_cache(reuse: Duration) => IntrospectionCacheS = Value::Duration(reuse);
         /// `token_store`.
         token_store(store: TokenStore) => TokenStore = Value::Store(store);
         /// `exchange_cache_size`.

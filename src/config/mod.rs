@@ -23,7 +23,7 @@ use crate::error::Error;
 use crate::lane::Lane;
 use crate::redact;
 use crate::secret::SecretString;
-use crate::url::HttpUrl;
+use crate::url::check_endpoint;
 use value::Value;
 
 /// Default `subject_token_type` of `flow=token_exchange`.
@@ -52,14 +52,15 @@ pub struct Config {
     pub(crate) private_key_path: Option<PathBuf>,
     pub(crate) private_key_id: Option<String>,
     pub(crate) issuer: Option<String>,
-    #[allow(dead_code)] // read by the OAuth operations and the exchange cache, next
     pub(crate) introspection_endpoint: Option<String>,
-    #[allow(dead_code)] // read by the OAuth operations and the exchange cache, next
     pub(crate) revocation_endpoint: Option<String>,
-    #[allow(dead_code)] // read by the OAuth operations and the exchange cache, next
     pub(crate) registration_endpoint: Option<String>,
-    #[allow(dead_code)] // read by the OAuth operations and the exchange cache, next
     pub(crate) registration_token: Option<SecretString>,
+    /// How long a positive introspection answer is reused (zero: never).
+    pub(crate) introspection_cache: Duration,
+    /// Plain http to hosts that are not loopback is allowed (endpoints found
+    /// by discovery follow the same rule as configured ones).
+    pub(crate) allow_insecure_http: bool,
     /// `header.<Name>` settings.
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) token_store: TokenStore,
@@ -201,14 +202,7 @@ impl Config {
             let Some(url) = settings.text(key)? else {
                 return Ok(None);
             };
-            let facts = HttpUrl::parse(&url).map_err(Error::configuration)?;
-            if facts.plain_http && !facts.loopback && !allow_insecure_http {
-                return Err(Error::configuration(format!(
-                    "{} uses plain http to a host that is not loopback; use https, or set \
-                     allow_insecure_http=true to send credentials in clear text",
-                    key.name()
-                )));
-            }
+            check_endpoint(key.name(), &url, allow_insecure_http).map_err(Error::configuration)?;
             Ok(Some(url))
         };
         let read_timeout = settings.duration(OptionKey::TimeoutMs, Duration::from_secs(30))?;
@@ -261,6 +255,9 @@ impl Config {
             revocation_endpoint: endpoint(OptionKey::RevocationEndpoint)?,
             registration_endpoint: endpoint(OptionKey::RegistrationEndpoint)?,
             registration_token: settings.secret(OptionKey::RegistrationToken)?,
+            introspection_cache: settings
+                .duration(OptionKey::IntrospectionCacheS, Duration::ZERO)?,
+            allow_insecure_http,
             headers: builder.headers.clone(),
             token_store,
             exchange_cache_size: settings.count(OptionKey::ExchangeCacheSize, 1024)? as usize,

@@ -57,6 +57,8 @@ pub enum OptionKey {
     RegistrationEndpoint,
     /// `registration_token`: initial access token of RFC 7591.
     RegistrationToken,
+    /// `introspection_cache_s`: reuse of positive introspection answers.
+    IntrospectionCacheS,
     /// `token_store`: `memory` or `file:<DIR>`.
     TokenStore,
     /// `exchange_cache_size`: bound of the exchanged-token cache.
@@ -213,6 +215,8 @@ static OPTIONS: &[OptionSpec] = &[
     row(OptionKey::RegistrationEndpoint, "registration_endpoint", Wi, Url, "none (or `issuer`)", "RFC 7591 registration"),
     row(OptionKey::RegistrationToken, "registration_token", Wi, Secret, "none",
         "initial access token of RFC 7591, sent as Bearer"),
+    row(OptionKey::IntrospectionCacheS, "introspection_cache_s", Wi, Seconds, "0",
+        "reuse a positive introspection answer (`\"active\": true`) for this long, never past the token's `exp`; at most 10000 tokens; 0 asks the server every time"),
     row(OptionKey::TokenStore, "token_store", Wi, TokenStore, "`memory`",
         "`memory`, or `file:<DIR>`: tokens shared by the processes of a host (0700 directory, 0600 files)"),
     row(OptionKey::ExchangeCacheSize, "exchange_cache_size", Wi, Count { max: 1_000_000 }, "1024",

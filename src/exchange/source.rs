@@ -108,7 +108,7 @@ impl ExchangeSource {
         if let Some(actor) = actor {
             params.actor_token = Some(actor.expose());
         }
-        let endpoint = session.exchange_endpoint()?;
+        let endpoint = session.exchange_endpoint(deadline)?;
         let credentials = session.auth.credentials(Purpose::OAuth, &endpoint)?;
         let body = token_request_body(
             &credentials.pairs(),

@@ -28,7 +28,10 @@ use crate::protocol::{EnvVar, ExchangeParams};
 /// `wi_get_access_token_lease`, `wi_get_access_token_into`, `wi_exchange_token`,
 /// `wi_get_delegated_token`,
 /// `wi_get_integration_credential`, `wi_get_project_env_vars`,
-/// `wi_invalidate_token`, `wi_force_refresh`, `wi_client_stats`, `wi_client_free`.
+/// `wi_invalidate_token`, `wi_force_refresh`, `wi_client_stats`, `wi_client_free`;
+/// the authorization server's other endpoints: `wi_get_server_metadata`,
+/// `wi_introspect_token`, `wi_token_is_active`, `wi_revoke_token`,
+/// `wi_register_client`.
 pub struct wi_client {
     pub(crate) client: Client,
 }
@@ -59,10 +62,10 @@ pub struct wi_exchange_params {
 /// The client argument, checked only when the body asks for it: bodies reset
 /// every out-parameter first (all of them, before reporting any NULL one), so
 /// that each holds NULL or 0 after any failure.
-struct ClientArg<'a>(&'a Result<&'a wi_client, Error>);
+pub(crate) struct ClientArg<'a>(&'a Result<&'a wi_client, Error>);
 
 impl<'a> ClientArg<'a> {
-    fn get(self) -> Result<&'a Client, Error> {
+    pub(crate) fn get(self) -> Result<&'a Client, Error> {
         self.0
             .as_ref()
             .map(|handle| &handle.client)
@@ -70,7 +73,7 @@ impl<'a> ClientArg<'a> {
     }
 }
 
-fn with_client(
+pub(crate) fn with_client(
     client: *const wi_client,
     out_error: *mut *mut wi_error,
     body: impl FnOnce(ClientArg<'_>) -> Result<(), Error>,

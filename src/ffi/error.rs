@@ -22,6 +22,8 @@ pub enum wi_status {
     WI_STATUS_TOKEN_EXCHANGE = 4,
     /// Integration-credential or env-var API failed.
     WI_STATUS_INTEGRATION = 5,
+    /// Discovery, introspection, revocation or registration failed.
+    WI_STATUS_OAUTH_OPERATION = 6,
     /// The token store's directory cannot be created or written (a corrupt entry is
     /// no error: it is ignored and replaced).
     WI_STATUS_STORE = 7,
@@ -40,6 +42,7 @@ impl wi_status {
             ErrorKind::TokenRetrieval => wi_status::WI_STATUS_TOKEN_RETRIEVAL,
             ErrorKind::TokenExchange => wi_status::WI_STATUS_TOKEN_EXCHANGE,
             ErrorKind::Integration => wi_status::WI_STATUS_INTEGRATION,
+            ErrorKind::OAuthOperation => wi_status::WI_STATUS_OAUTH_OPERATION,
             ErrorKind::Store => wi_status::WI_STATUS_STORE,
             ErrorKind::SkillEnv => wi_status::WI_STATUS_SKILL_ENV,
             ErrorKind::Internal => wi_status::WI_STATUS_INTERNAL,

@@ -10,6 +10,7 @@ pub mod client;
 pub mod egress;
 pub mod error;
 pub mod log;
+pub mod oauth;
 pub mod options;
 pub mod skill_env;
 pub mod stats;

@@ -70,7 +70,7 @@ fn request_token(
     grant: &Grant<'_>,
     deadline: Instant,
 ) -> Result<Fetched, Error> {
-    let endpoint = session.token_endpoint()?;
+    let endpoint = session.token_endpoint(deadline)?;
     let credentials = session.auth.credentials(purpose, &endpoint)?;
     let body = token_request_body(&credentials.pairs(), grant, targets(session));
     let sent = session.token_request(

@@ -15,7 +15,7 @@
 //! expired ones are dropped at each write, then those that expire first. A
 //! token whose answer had no `expires_in` is not written.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::shared::{adoptable, stored_token, warn};
 use super::{StoreEntry, StoredExchange};
@@ -104,26 +104,5 @@ impl TokenSource for StoredExchangeSource {
         }
         drop(lock);
         Ok(fetched)
-    }
-}
-
-/// Drops `rejected` from the entry's exchanged tokens, so that no other
-/// process takes a token a service refused.
-pub(crate) fn forget_exchanged_token(session: &Session, entry: &StoreEntry, rejected: &str) {
-    let wait = Instant::now() + Duration::from_secs(1).min(session.config.deadline);
-    let Ok(_lock) = entry.lock(wait).map_err(|error| warn("lock", &error)) else {
-        return;
-    };
-    let Ok(Some(mut stored)) = entry.read().map_err(|error| warn("read", &error)) else {
-        return;
-    };
-    let before = stored.exchanged.len();
-    stored
-        .exchanged
-        .retain(|kept| kept.token.token.expose() != rejected);
-    if stored.exchanged.len() != before {
-        if let Err(error) = entry.write(&stored) {
-            warn("write", &error);
-        }
     }
 }

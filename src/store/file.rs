@@ -259,7 +259,6 @@ impl StoreEntry {
     }
 
     /// Removes the entry (a revoked token, say). No entry is no error.
-    #[allow(dead_code)] // used by revocation (the OAuth operations), next
     pub(crate) fn remove(&self) -> Result<(), Error> {
         // SAFETY: a valid descriptor and a NUL-terminated name.
         let removed = unsafe { libc::unlinkat(self.directory.fd(), self.file_name.as_ptr(), 0) };

@@ -26,9 +26,9 @@ mod shared;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use exchanged::{forget_exchanged_token, StoredExchangeSource};
+pub(crate) use exchanged::StoredExchangeSource;
 pub(crate) use file::{FileStore, StoreEntry};
-pub(crate) use shared::{forget_access_token, StoredSource};
+pub(crate) use shared::{forget_token, StoredSource};
 
 use crate::secret::SecretString;
 

@@ -133,9 +133,10 @@ impl TokenSource for StoredSource {
     }
 }
 
-/// Drops `rejected` from the entry if it is the stored access token, so that
-/// no other process takes a token a service refused.
-pub(crate) fn forget_access_token(session: &Session, entry: &StoreEntry, rejected: &str) {
+/// Drops `token` (one a service refused, or one revoked) from the entry,
+/// wherever it is (access, refresh or exchanged token), so that no process of
+/// the host serves it again; an entry left with no token is removed.
+pub(crate) fn forget_token(session: &Session, entry: &StoreEntry, token: &str) {
     let wait = Instant::now() + Duration::from_secs(1).min(session.config.deadline);
     let Ok(_lock) = entry.lock(wait).map_err(|error| warn("lock", &error)) else {
         return;
@@ -143,15 +144,30 @@ pub(crate) fn forget_access_token(session: &Session, entry: &StoreEntry, rejecte
     let Ok(Some(mut stored)) = entry.read().map_err(|error| warn("read", &error)) else {
         return;
     };
-    if stored
-        .access_token
-        .as_ref()
-        .is_some_and(|token| token.token.expose() == rejected)
-    {
+    let before = stored.clone();
+    let is_token = |stored: &StoredToken| stored.token.expose() == token;
+    if stored.access_token.as_ref().is_some_and(is_token) {
         stored.access_token = None;
-        if let Err(error) = entry.write(&stored) {
-            warn("write", &error);
-        }
+    }
+    if stored
+        .refresh_token
+        .as_ref()
+        .is_some_and(|refresh| refresh.expose() == token)
+    {
+        stored.refresh_token = None;
+    }
+    stored
+        .exchanged
+        .retain(|exchanged| !is_token(&exchanged.token));
+    let result = if stored == StoredTokens::default() {
+        entry.remove()
+    } else if stored != before {
+        entry.write(&stored)
+    } else {
+        Ok(())
+    };
+    if let Err(error) = result {
+        warn("update", &error);
     }
 }
 

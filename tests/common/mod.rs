@@ -70,3 +70,45 @@ pub fn form_field(server: &DevServer, path: &str, index: usize, name: &str) -> O
         .nth(index)
         .and_then(|request| request.form_value(name).map(str::to_owned))
 }
+
+/// Settings of a `client_credentials` client of `server` whose endpoints all
+/// come from discovery (option `issuer`), plus `extra` options.
+pub fn oauth_settings(server: &DevServer, extra: &[(&str, &str)]) -> ConfigBuilder {
+    let mut builder = ConfigBuilder::new();
+    builder
+        .set("flow", "client_credentials")
+        .unwrap()
+        .set("client_id", "dev-client")
+        .unwrap()
+        .set("client_secret", "dev-secret")
+        .unwrap()
+        .set("issuer", &server.issuer())
+        .unwrap();
+    for (key, value) in extra {
+        builder.set(key, value).unwrap();
+    }
+    builder
+}
+
+/// A client of [`oauth_settings`], isolated from the process environment; a
+/// `clock` makes an identity of its own (tests move time).
+pub fn oauth_client(
+    server: &DevServer,
+    extra: &[(&str, &str)],
+    clock: Option<std::sync::Arc<workload_identity::ManualClock>>,
+) -> Client {
+    let mut builder = oauth_settings(server, extra);
+    if let Some(clock) = clock {
+        builder.clock(clock);
+    }
+    Client::new(builder.build_with_env(|_| None).unwrap()).unwrap()
+}
+
+/// The paths of the requests `server` recorded, in arrival order.
+pub fn paths(server: &DevServer) -> Vec<String> {
+    server
+        .requests()
+        .into_iter()
+        .map(|request| request.path)
+        .collect()
+}

@@ -98,6 +98,30 @@ impl DevServer {
         Client::new(self.config(client_id)).unwrap_or_else(|error| fail(&error.to_string()))
     }
 
+    /// The introspection endpoint (RFC 7662) of the OAuth side of the server.
+    pub fn introspection_endpoint(&self) -> String {
+        format!("{}/oauth2/introspect", self.base_url)
+    }
+
+    /// An access token of `client_id` with `scope`, issued without a protocol
+    /// request (`POST /_dev/tokens`).
+    pub fn issue_access_token(&self, client_id: &str, scope: &str) -> String {
+        let body = json!({ "kind": "access", "client_id": client_id, "scope": scope });
+        let answer: Value = self
+            .agent
+            .post(format!("{}/_dev/tokens", self.base_url))
+            .header("Content-Type", "application/json")
+            .send(body.to_string().as_bytes())
+            .and_then(|mut response| response.body_mut().read_to_vec())
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_else(|| fail("POST /_dev/tokens failed"));
+        answer["token"]
+            .as_str()
+            .unwrap_or_else(|| fail("/_dev/tokens gave no token"))
+            .to_owned()
+    }
+
     /// A client of `dev-client` at the OAuth token endpoint (`/oauth2/token`)
     /// with `settings` (a flow and its options).
     pub fn oauth_client(&self, settings: &[(&str, &str)]) -> Client {

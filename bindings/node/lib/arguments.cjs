@@ -141,4 +141,31 @@ function checkUserToken(userToken) {
   return userToken;
 }
 
-module.exports = { checkString, checkUserToken, clientSettings, exchangeParams, delegationParams };
+
+/** An optional string argument: undefined or null is NULL (not sent). */
+function optionalString(value, what) {
+  return value === undefined || value === null ? null : checkString(value, what);
+}
+
+/** RFC 7591 client metadata: a JSON object text, or an object to serialize. */
+function clientMetadata(metadata) {
+  if (typeof metadata === 'string') return checkString(metadata, 'client metadata');
+  checkObject(metadata, 'client metadata');
+  let text;
+  try {
+    text = JSON.stringify(metadata);
+  } catch (cause) {
+    throw new InvalidArgumentError(`client metadata cannot be serialized to JSON: ${cause.message}`);
+  }
+  return checkString(text, 'client metadata');
+}
+
+module.exports = {
+  checkString,
+  checkUserToken,
+  clientMetadata,
+  clientSettings,
+  delegationParams,
+  exchangeParams,
+  optionalString,
+};

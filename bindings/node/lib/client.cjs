@@ -6,7 +6,14 @@
 // async call on it is still running.
 
 const { loadLibrary } = require('./native.cjs');
-const { checkString, clientSettings, exchangeParams, delegationParams } = require('./arguments.cjs');
+const {
+  checkString,
+  clientMetadata,
+  clientSettings,
+  delegationParams,
+  exchangeParams,
+  optionalString,
+} = require('./arguments.cjs');
 const { ClientClosedError } = require('./errors.cjs');
 const { runAsUser, currentUserToken } = require('./user_context.cjs');
 
@@ -250,6 +257,77 @@ class Client {
     return this.#call('wi_force_refresh');
   }
 
+  /** The authorization server's metadata (RFC 8414), discovered from the `issuer` option. */
+  async getServerMetadata() {
+    return JSON.parse(await this.#callAsync('wi_get_server_metadata'));
+  }
+
+  /** The same, blocking the JS thread. */
+  getServerMetadataSync() {
+    return JSON.parse(this.#call('wi_get_server_metadata'));
+  }
+
+  /** The introspection answer (RFC 7662) about `token`; `tokenTypeHint` may be omitted. */
+  async introspectToken(token, tokenTypeHint) {
+    return JSON.parse(await this.#callAsync('wi_introspect_token', () => tokenInputs(token, tokenTypeHint)));
+  }
+
+  /** The same, blocking the JS thread. */
+  introspectTokenSync(token, tokenTypeHint) {
+    return JSON.parse(this.#call('wi_introspect_token', tokenInputs(token, tokenTypeHint)));
+  }
+
+  /**
+   * True only when introspection answers `"active": true` and the token holds
+   * every space-separated scope of `requiredScope` (when given); false for an
+   * inactive token. Any failure rejects with its reason (never resolves true).
+   */
+  isActive(token, requiredScope) {
+    return this.#outcomeAsync('wi_token_is_active', () => scopeInputs(token, requiredScope));
+  }
+
+  /** The same, blocking the JS thread. */
+  isActiveSync(token, requiredScope) {
+    return this.#outcome('wi_token_is_active', scopeInputs(token, requiredScope));
+  }
+
+  /**
+   * The fail-safe form of isActive: resolves false on any failure (bad
+   * argument, network, server, malformed answer, closed client), never rejects.
+   */
+  async checkPermission(token, requiredScope) {
+    try {
+      return await this.isActive(token, requiredScope);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Revokes `token` (RFC 7009) and drops it from the library's caches of this identity. */
+  revokeToken(token, tokenTypeHint) {
+    this.#lease = null;
+    return this.#outcomeAsync('wi_revoke_token', () => tokenInputs(token, tokenTypeHint));
+  }
+
+  /** The same, blocking the JS thread. */
+  revokeTokenSync(token, tokenTypeHint) {
+    this.#lease = null;
+    this.#outcome('wi_revoke_token', tokenInputs(token, tokenTypeHint));
+  }
+
+  /**
+   * Registers a client (RFC 7591): `metadata` is an object or JSON object
+   * text; resolves to the server's answer (with client_id and client_secret).
+   */
+  async registerClient(metadata) {
+    return JSON.parse(await this.#callAsync('wi_register_client', () => clientMetadata(metadata)));
+  }
+
+  /** The same, blocking the JS thread. */
+  registerClientSync(metadata) {
+    return JSON.parse(this.#call('wi_register_client', clientMetadata(metadata)));
+  }
+
   /** Counters of this client's identity (shared by clients of the same identity). */
   stats() {
     const raw = this.#handle.library.stats(this.#handle.live());
@@ -276,6 +354,27 @@ class Client {
     return this.#handle.library.callForString(name, this.#handle.live(), input);
   }
 
+  /** Runs outcome function `name` (lib/native.cjs) with `inputs`. */
+  #outcome(name, inputs) {
+    return this.#handle.library.callForOutcome(name, this.#handle.live(), inputs);
+  }
+
+  /** As #outcome, off the JS thread; `makeInputs()` runs inside the promise. */
+  #outcomeAsync(name, makeInputs) {
+    const handle = this.#handle;
+    return new Promise((resolve, reject) => {
+      const pointer = handle.live();
+      const inputs = makeInputs();
+      handle.inFlight += 1;
+      handle.library.callForOutcomeAsync(name, pointer, inputs, (error, value) => {
+        handle.inFlight -= 1;
+        handle.freeIfIdle();
+        if (error) reject(error);
+        else resolve(value);
+      });
+    });
+  }
+
   /** As #call, off the JS thread; `makeInput()` runs inside the promise so that argument errors reject. */
   #callAsync(name, makeInput) {
     const handle = this.#handle;
@@ -297,6 +396,16 @@ if (typeof Symbol.dispose === 'symbol') {
   Client.prototype[Symbol.dispose] = function dispose() {
     this.close();
   };
+}
+
+/** [token, hint] for the introspection and revocation calls. */
+function tokenInputs(token, tokenTypeHint) {
+  return [checkString(token, 'token'), optionalString(tokenTypeHint, 'token type hint')];
+}
+
+/** [token, scope] for wi_token_is_active. */
+function scopeInputs(token, requiredScope) {
+  return [checkString(token, 'token'), optionalString(requiredScope, 'required scope')];
 }
 
 function withExpiry({ token, expiresAtUnixMs }) {

@@ -61,6 +61,14 @@ TokenExchangeError.defaultStatus = Status.TOKEN_EXCHANGE;
 class IntegrationError extends WorkloadIdentityError {}
 IntegrationError.defaultStatus = Status.INTEGRATION;
 
+/** Discovery, introspection, revocation or registration failed. */
+class OAuthOperationError extends WorkloadIdentityError {}
+OAuthOperationError.defaultStatus = Status.OAUTH_OPERATION;
+
+/** The token store's directory cannot be created, is unsafe, or cannot be written. */
+class StoreError extends WorkloadIdentityError {}
+StoreError.defaultStatus = Status.STORE;
+
 /**
  * The skill environment endpoint answered with an API error code
  * (`BaseResp.StatusCode` not 0). `payload` is its answer, parsed.
@@ -81,9 +89,6 @@ class SkillEnvAPIError extends WorkloadIdentityError {
   }
 }
 SkillEnvAPIError.defaultStatus = Status.SKILL_ENV;
-/** The token store's directory cannot be created, is unsafe, or cannot be written. */
-class StoreError extends WorkloadIdentityError {}
-StoreError.defaultStatus = Status.STORE;
 
 /** A bug in the library (a panic caught at its boundary). */
 class InternalError extends WorkloadIdentityError {}
@@ -95,8 +100,9 @@ const classByStatus = new Map([
   [Status.TOKEN_RETRIEVAL, TokenRetrievalError],
   [Status.TOKEN_EXCHANGE, TokenExchangeError],
   [Status.INTEGRATION, IntegrationError],
-  [Status.SKILL_ENV, SkillEnvAPIError],
+  [Status.OAUTH_OPERATION, OAuthOperationError],
   [Status.STORE, StoreError],
+  [Status.SKILL_ENV, SkillEnvAPIError],
   [Status.INTERNAL, InternalError],
 ]);
 
@@ -115,8 +121,9 @@ module.exports = {
   TokenRetrievalError,
   TokenExchangeError,
   IntegrationError,
-  SkillEnvAPIError,
+  OAuthOperationError,
   StoreError,
+  SkillEnvAPIError,
   InternalError,
   errorForStatus,
 };

@@ -114,6 +114,17 @@ const STRING_FUNCTIONS = {
   wi_get_integration_credential: [clientPointer, string],
   wi_get_project_env_vars: [clientPointer],
   wi_force_refresh: [clientPointer],
+  wi_get_server_metadata: [clientPointer],
+  wi_introspect_token: [clientPointer, string, string],
+  wi_register_client: [clientPointer, string],
+};
+
+// The calls that return no string: wi_revoke_token (a status) and
+// wi_token_is_active (a bool, false on any failure, the reason in the
+// wi_error), each declared once and called sync or through koffi's `.async`.
+const OUTCOME_FUNCTIONS = {
+  wi_revoke_token: [status, [clientPointer, string, string, outError]],
+  wi_token_is_active: ['bool', [clientPointer, string, string, outError]],
 };
 
 // The sync out-parameters; only one sync call runs at a time (the JS thread's).
@@ -159,6 +170,10 @@ class NativeLibrary {
     for (const [name, inputs] of Object.entries(STRING_FUNCTIONS)) {
       this.syncFn[name] = declare(name, status, [...inputs, 'void *', 'void *']);
       this.asyncFn[name] = declare(name, status, [...inputs, outString, outError]);
+    }
+    this.outcomeFn = {};
+    for (const [name, [result, parameters]] of Object.entries(OUTCOME_FUNCTIONS)) {
+      this.outcomeFn[name] = declare(name, result, parameters);
     }
     this.leaseFn = declare('wi_get_access_token_lease', status, [clientPointer, 'void *', 'void *', 'void *']);
     this.leaseAsyncFn = declare('wi_get_access_token_lease', status, [clientPointer, outString, outLease, outError]);
@@ -338,6 +353,48 @@ class NativeLibrary {
         done(error);
       }
     });
+  }
+
+  /**
+   * Runs OUTCOME_FUNCTIONS[name](handle, ...inputs, &error): returns its
+   * result (undefined for a status) or throws its error.
+   */
+  callForOutcome(name, handle, inputs) {
+    const err = [null];
+    const result = this.outcomeFn[name](handle, ...inputs, err);
+    return this.takeOutcome(name, result, err[0]);
+  }
+
+  /** As callForOutcome, on a libuv worker thread; `done(error, result)` runs on the JS thread. */
+  callForOutcomeAsync(name, handle, inputs, done) {
+    asyncCalls.run(() => {
+      const err = [null];
+      const finish = (callError, result) => {
+        asyncCalls.release();
+        let value;
+        try {
+          if (callError) throw callError;
+          value = this.takeOutcome(name, result, err[0]);
+        } catch (error) {
+          return done(error);
+        }
+        done(null, value);
+      };
+      try {
+        this.outcomeFn[name].async(handle, ...inputs, err, finish);
+      } catch (error) {
+        asyncCalls.release();
+        done(error);
+      }
+    });
+  }
+
+  /** The result of an outcome call, or its error (freed either way). */
+  takeOutcome(name, result, errorPointer) {
+    if (errorPointer) throw this.takeError(this.fn.wi_error_status(errorPointer), errorPointer);
+    if (name === 'wi_token_is_active') return result === true;
+    if (result !== 0) throw this.takeError(result, null);
+    return undefined;
   }
 
   /** Drops the cached token if it is still `token`. */

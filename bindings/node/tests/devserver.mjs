@@ -91,6 +91,9 @@ export async function startDevServer(args = []) {
       const { by_path: byPath } = await control('GET', 'stats');
       return byPath[path] ?? 0;
     },
+    /** An access token issued without a protocol request (POST /_dev/tokens). */
+    issueAccessToken: async (clientId, scope) =>
+      (await control('POST', 'tokens', { kind: 'access', client_id: clientId, ...(scope ? { scope } : {}) })).token,
     fault: (fault) => control('POST', 'faults', fault),
     config: (config) => control('POST', 'config', config),
     reset: () => control('POST', 'reset', {}),

@@ -334,7 +334,7 @@ test('every option key of the table is accepted, in camelCase and as the C key',
     subject_token_type: 'urn:ietf:params:oauth:token-type:jwt', client_auth: 'client_id',
     private_key_path: path.join(keys, 'ec.pem'), private_key_id: 'kid-1', issuer: server.baseUrl,
     introspection_endpoint: url, revocation_endpoint: url, registration_endpoint: url,
-    registration_token: 'registration-token', token_store: 'memory', exchange_cache_size: 16, timeout_ms: 5000,
+    registration_token: 'registration-token', token_store: 'memory', exchange_cache_size: 16, introspection_cache_s: 30, timeout_ms: 5000,
     connect_timeout_ms: 1000, deadline_ms: 10000, expiry_buffer_s: 30, max_retries: 1,
     proxy: 'http://127.0.0.1:9', ca_bundle_path: caBundle, user_agent: 'wi-node-tests/1', allow_insecure_http: true,
   };

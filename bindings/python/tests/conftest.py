@@ -42,6 +42,7 @@ class DevServer:
         self.token_endpoint = f"{base_url}/oauth/token"
         self.access_token_endpoint = f"{base_url}/oauth/exchange"
         self.outbound_auth_endpoint = f"{base_url}/outbound"
+        self.issuer = base_url
 
     def control(self, path, body=None):
         """GET (no body) or POST (JSON body) `/_dev/<path>`; the decoded answer."""
@@ -85,6 +86,13 @@ class DevServer:
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response).get("sub")
+
+    def issue_access_token(self, client_id, scope=None):
+        """An access token issued without a protocol request (POST /_dev/tokens)."""
+        body = {"kind": "access", "client_id": client_id}
+        if scope:
+            body["scope"] = scope
+        return self.control("tokens", body)["token"]
 
     def add_identity(self):
         """Registers a new client with a random id and secret."""

@@ -309,7 +309,7 @@ def test_every_option_key_of_the_table_is_a_keyword_argument(devserver, tmp_path
         "subject_token_type": JWT_TOKEN_TYPE, "client_auth": "client_id", "private_key_path": KEYS / "ec.pem",
         "private_key_id": "kid-1", "issuer": devserver.base_url, "introspection_endpoint": url,
         "revocation_endpoint": url, "registration_endpoint": url, "registration_token": "registration-token",
-        "token_store": "memory", "exchange_cache_size": 16, "timeout_ms": 5000, "connect_timeout_ms": 1000,
+        "token_store": "memory", "exchange_cache_size": 16, "introspection_cache_s": 30, "timeout_ms": 5000, "connect_timeout_ms": 1000,
         "deadline_ms": 10000, "expiry_buffer_s": 30, "max_retries": 1, "proxy": "http://127.0.0.1:9",
         "ca_bundle_path": ca_bundle, "user_agent": "wi-py-tests/1", "allow_insecure_http": True,
     }  # fmt: skip

@@ -27,6 +27,7 @@ from .exceptions import (
     IntegrationError,
     InternalError,
     InvalidArgumentError,
+    OAuthOperationError,
     Status,
     StoreError,
     TokenExchangeError,
@@ -35,6 +36,7 @@ from .exceptions import (
 )
 from . import env_keys
 from .models import AccessToken, ProjectEnvVar, ProjectEnvVars
+from .oauth_models import ClientRegistration, ServerMetadata, TokenIntrospection
 from .user import as_user, current_user_token, requires_access_token
 from .proxy import CaBundleError, CaBundlePath, HttpsProxy
 from .skill_env import SkillEnvAPIError, ensure_skill_env_loaded, load_skill_env
@@ -46,16 +48,20 @@ __all__ = [
     "CaBundlePath",
     "Client",
     "ClientClosedError",
+    "ClientRegistration",
     "ConfigurationError",
     "IntegrationError",
     "InternalError",
     "InvalidArgumentError",
+    "OAuthOperationError",
     "ProjectEnvVar",
     "ProjectEnvVars",
     "HttpsProxy",
+    "ServerMetadata",
     "SkillEnvAPIError",
     "Status",
     "StoreError",
+    "TokenIntrospection",
     "TokenExchangeError",
     "TokenRetrievalError",
     "WorkloadIdentityError",

@@ -30,14 +30,16 @@ loops, one after the other or at once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from time import monotonic as _monotonic
-from typing import Callable, Dict, Optional, TypeVar
+from typing import Any, Callable, Dict, Optional, TypeVar, Union
 
 from .client import Client, OptionValue, Timeout
 from .models import AccessToken, ProjectEnvVars
+from .oauth_models import ClientRegistration, ServerMetadata, TokenIntrospection
 from .user import _USER_TOKEN
 
 # The user of the caller's `as_user` scope, or None (a bound C method: cheap).
@@ -140,6 +142,33 @@ class AsyncClient:
             actor_token,
             actor_token_type,
         )
+
+    async def get_server_metadata(self) -> ServerMetadata:
+        """See `Client.get_server_metadata`."""
+        return await self._off_loop(self._client.get_server_metadata)
+
+    async def introspect_token(self, token: str, token_type_hint: Optional[str] = None) -> TokenIntrospection:
+        """See `Client.introspect_token`."""
+        return await self._off_loop(self._client.introspect_token, token, token_type_hint)
+
+    async def is_active(self, token: str, required_scope: Optional[str] = None) -> bool:
+        """See `Client.is_active`: raises on any failure, never returns True then."""
+        return await self._off_loop(self._client.is_active, token, required_scope)
+
+    async def check_permission(self, token: Any, required_scope: Optional[str] = None) -> bool:
+        """See `Client.check_permission`: False on any failure, never raises
+        (cancelling the awaiting task still cancels it)."""
+        return await self._off_loop(self._client.check_permission, token, required_scope)
+
+    async def revoke_token(self, token: str, token_type_hint: Optional[str] = None) -> None:
+        """See `Client.revoke_token`."""
+        await self._off_loop(self._client.revoke_token, token, token_type_hint)
+
+    async def register_client(
+        self, metadata: Union[Dict[str, Any], str, None] = None, **fields: Any
+    ) -> ClientRegistration:
+        """See `Client.register_client`."""
+        return await self._off_loop(functools.partial(self._client.register_client, metadata, **fields))
 
     async def stats(self) -> Dict[str, int]:
         """See `Client.stats`."""

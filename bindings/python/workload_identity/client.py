@@ -27,6 +27,7 @@ _current_user = _USER_TOKEN.get
 from ._handle import ClientHandle
 from .exceptions import InvalidArgumentError, error_for_status
 from .models import AccessToken, ProjectEnvVars
+from .oauth import OAuthOperations
 from .skill_env import ensure_skill_env_loaded
 
 
@@ -34,7 +35,7 @@ Timeout = Union[float, Tuple[float, float]]
 OptionValue = Union[str, bytes, int, float, bool, "os.PathLike[str]", None]
 
 
-class Client:
+class Client(OAuthOperations):
     """Workload Identity SDK Client.
 
     Configuration comes from the ``COZE_*`` (and ``WI_*``) environment

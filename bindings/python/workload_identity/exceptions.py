@@ -92,6 +92,12 @@ class IntegrationError(WorkloadIdentityError):
     default_status = Status.INTEGRATION
 
 
+class OAuthOperationError(WorkloadIdentityError):
+    """Raised when discovery, introspection, revocation or registration fails."""
+
+    default_status = Status.OAUTH_OPERATION
+
+
 class StoreError(WorkloadIdentityError):
     """Raised when the ``token_store`` directory cannot be created, is unsafe
     (owned by another user, writable by group or others) or cannot be written."""
@@ -118,6 +124,7 @@ _CLASS_BY_STATUS: Dict[Union[Status, int], Type[WorkloadIdentityError]] = {
     Status.TOKEN_RETRIEVAL: TokenRetrievalError,
     Status.TOKEN_EXCHANGE: TokenExchangeError,
     Status.INTEGRATION: IntegrationError,
+    Status.OAUTH_OPERATION: OAuthOperationError,
     Status.STORE: StoreError,
     Status.INTERNAL: InternalError,
 }

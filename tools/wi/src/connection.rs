@@ -61,6 +61,17 @@ pub struct Connection {
         hide_short_help = true,
         value_name = "URL",
         help = from_env(
+            "Authorization server (RFC 8414 discovery of the endpoints not set)",
+            OptionKey::Issuer
+        )
+    )]
+    issuer: Option<String>,
+
+    #[arg(
+        long,
+        hide_short_help = true,
+        value_name = "URL",
+        help = from_env(
             "Base URL of the integration and env APIs",
             OptionKey::OutboundAuthEndpoint
         )
@@ -146,7 +157,7 @@ pub struct Connection {
 impl Connection {
     /// Each named flag, the library option it sets and its value if given.
     /// A new named flag is a field above and one line here.
-    fn named_flags(&self) -> [(&'static str, OptionKey, Option<&str>); 18] {
+    fn named_flags(&self) -> [(&'static str, OptionKey, Option<&str>); 19] {
         [
             (
                 "--client-id",
@@ -163,6 +174,7 @@ impl Connection {
                 OptionKey::AccessTokenEndpoint,
                 self.access_token_endpoint.as_deref(),
             ),
+            ("--issuer", OptionKey::Issuer, self.issuer.as_deref()),
             (
                 "--outbound-auth-endpoint",
                 OptionKey::OutboundAuthEndpoint,
@@ -260,7 +272,37 @@ impl Connection {
     /// read), reads the client secret if it comes from a file or stdin, then
     /// builds the client; environment variables fill every unset key.
     pub fn client(self) -> Result<Client, Failure> {
+        self.build(false, |_| Ok(()))
+    }
+
+    /// The client of the OAuth operations (`discover`, `introspect`, `revoke`,
+    /// `register`), which need no access token: without a flow set (`--flow`,
+    /// `-o flow=...`, `WI_FLOW`), the default flow when its settings are
+    /// complete, else `none`, which requires no client credentials.
+    pub fn client_for_oauth(self) -> Result<Client, Failure> {
+        self.build(true, |_| Ok(()))
+    }
+
+    /// [`Connection::client_for_oauth`], with `extra` settings applied last.
+    pub fn client_for_oauth_with(
+        self,
+        extra: impl FnOnce(&mut ConfigBuilder) -> Result<(), workload_identity::Error>,
+    ) -> Result<Client, Failure> {
+        self.build(true, extra)
+    }
+
+    fn build(
+        self,
+        oauth_operation: bool,
+        extra: impl FnOnce(&mut ConfigBuilder) -> Result<(), workload_identity::Error>,
+    ) -> Result<Client, Failure> {
         let mut builder = self.settings()?;
+        let flow_set = self.flow.is_some()
+            || self
+                .options
+                .iter()
+                .any(|setting| setting.starts_with("flow="))
+            || std::env::var_os(OptionKey::Flow.env_var().as_ref()).is_some();
         let default_store = self.default_store();
         let source = match (self.client_secret_file, self.client_secret_stdin) {
             (Some(path), _) => Some(SecretSource::File(path)),
@@ -274,6 +316,18 @@ impl Connection {
             builder
                 .set(OptionKey::ClientSecret.name(), secret.expose())
                 .map_err(|error| Failure::Configuration(error.message().to_owned()))?;
+        }
+        extra(&mut builder).map_err(|error| Failure::Configuration(error.message().to_owned()))?;
+        // The OAuth operations keep the configured flow when its settings are
+        // complete (so that `wi revoke` shares the identity, and the cached
+        // tokens, of `wi token`), else run with flow `none`, which needs none.
+        if oauth_operation && !flow_set {
+            if let Err(error) = builder.build() {
+                if error.kind() != ErrorKind::Configuration {
+                    return Err(error.into());
+                }
+                set(&mut builder, "--option", OptionKey::Flow.name(), "none")?;
+            }
         }
         if let Some(store) = default_store {
             let mut cached = builder.clone();

@@ -16,6 +16,8 @@ pub const EXIT_CONFIGURATION: u8 = 3;
 pub const EXIT_TOKEN: u8 = 4;
 /// Exit code: the integration-credential or env-var API failed.
 pub const EXIT_INTEGRATION: u8 = 5;
+/// Exit code: discovery, introspection, revocation or registration failed.
+pub const EXIT_OAUTH: u8 = 6;
 
 /// A failure of one `wi` invocation; printed as one line on stderr.
 #[derive(Debug)]
@@ -46,6 +48,7 @@ impl Failure {
                 ErrorKind::Configuration => EXIT_CONFIGURATION,
                 ErrorKind::TokenRetrieval | ErrorKind::TokenExchange => EXIT_TOKEN,
                 ErrorKind::Integration | ErrorKind::SkillEnv => EXIT_INTEGRATION,
+                ErrorKind::OAuthOperation => EXIT_OAUTH,
                 ErrorKind::Store | ErrorKind::Internal => EXIT_OTHER,
             },
         }

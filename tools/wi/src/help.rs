@@ -28,6 +28,7 @@ Exit codes:
   3  configuration error: missing or invalid settings (the message names them)
   4  token retrieval or exchange failed (refused, unreachable, bad response)
   5  integration credential or environment variables request failed
+  6  discovery, introspection, revocation or registration failed
 ";
 
 /// The last line of each short help: where the rest is.
@@ -50,6 +51,6 @@ pub fn service_long(examples: &str) -> String {
     format!(
         "{examples}
 Exit codes: 0 ok, 1 other, 2 usage, 3 configuration, 4 token retrieval or
-exchange, 5 integration (details in `wi --help`)."
+exchange, 5 integration, 6 OAuth operation (details in `wi --help`)."
     )
 }

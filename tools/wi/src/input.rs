@@ -51,3 +51,47 @@ impl SecretSource {
         Ok(secret)
     }
 }
+
+/// The token an OAuth operation acts on (`wi introspect`, `wi revoke`): from
+/// a file or standard input, never from the command line. Owned by one command.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Token")]
+pub struct TokenInput {
+    /// Read the token from PATH (a pipe such as <(command) works too)
+    #[arg(long, value_name = "PATH", conflicts_with = "token_stdin")]
+    token_file: Option<PathBuf>,
+
+    /// Read the token from standard input
+    #[arg(long)]
+    token_stdin: bool,
+
+    /// Refused with an explanation (never a token in argv).
+    #[arg(long, hide = true, num_args = 0..=1, value_name = "TOKEN")]
+    token: Option<Option<String>>,
+}
+
+impl TokenInput {
+    /// Where the token comes from; a usage error when it was given as a
+    /// value, or not at all (`command` names the command in the message).
+    pub fn source(&self, command: &str) -> Result<SecretSource, String> {
+        if self.token.is_some() {
+            return Err(refuse_token("--token"));
+        }
+        match (&self.token_file, self.token_stdin) {
+            (Some(path), _) => Ok(SecretSource::File(path.clone())),
+            (None, true) => Ok(SecretSource::Stdin),
+            (None, false) => Err(format!(
+                "missing the token: give --token-file PATH or --token-stdin (see `wi {command} --help`)"
+            )),
+        }
+    }
+}
+
+/// Why a token is never taken as a flag value (`flag` is e.g. `--token`);
+/// never echoes it.
+pub fn refuse_token(flag: &str) -> String {
+    format!(
+        "{flag} is refused: a token on the command line is visible to other users \
+         (ps, /proc) and kept in shell history; use {flag}-file PATH or {flag}-stdin"
+    )
+}

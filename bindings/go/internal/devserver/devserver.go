@@ -125,6 +125,20 @@ func (s *Server) IssueToken(tb testing.TB, request map[string]any) string {
 	return out.Token
 }
 
+// Issuer is the dev server's issuer for RFC 8414 discovery (its base URL).
+func (s *Server) Issuer() string { return s.BaseURL }
+
+// IssueAccessToken issues an access token for clientID with scope (may be
+// empty) without a protocol request (POST /_dev/tokens).
+func (s *Server) IssueAccessToken(tb testing.TB, clientID, scope string) string {
+	tb.Helper()
+	request := map[string]any{"kind": "access", "client_id": clientID}
+	if scope != "" {
+		request["scope"] = scope
+	}
+	return s.IssueToken(tb, request)
+}
+
 // Fault queues a fault (POST /_dev/faults), e.g. {"path": "/oauth/token", "delay_ms": 1000}.
 func (s *Server) Fault(tb testing.TB, fault map[string]any) {
 	tb.Helper()
@@ -242,6 +256,7 @@ func (s *Server) post(tb testing.TB, path string, body map[string]any) {
 	s.postFor(tb, path, body, nil)
 }
 
+// postFor POSTs body and decodes the answer into into (nil: ignored).
 func (s *Server) postFor(tb testing.TB, path string, body map[string]any, into any) {
 	tb.Helper()
 	encoded, err := json.Marshal(body)

@@ -4,11 +4,12 @@
 
 use std::path::PathBuf;
 
-use crate::commands::exchange::{emit_exchanged, read_token, refuse_token, ExchangeFormat};
+use crate::commands::exchange::{emit_exchanged, read_token, ExchangeFormat};
 use crate::connection::Connection;
 use crate::failure::Failure;
 use crate::format::FormatArgs;
 use crate::help;
+use crate::input::refuse_token;
 use crate::input::SecretSource;
 
 /// Get a token for this workload acting for a user (RFC 8693 delegation)
@@ -68,7 +69,7 @@ impl Delegate {
     /// Reads the user token, delegates, and prints the token or the JSON document.
     pub fn run(self) -> Result<(), Failure> {
         if self.user_token.is_some() {
-            return Err(refuse_token("--user-token"));
+            return Err(Failure::Usage(refuse_token("--user-token")));
         }
         let user = match (self.user_token_file, self.user_token_stdin) {
             (Some(path), _) => SecretSource::File(path),

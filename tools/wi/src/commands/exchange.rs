@@ -8,7 +8,7 @@ use crate::connection::Connection;
 use crate::failure::Failure;
 use crate::format::{Format, FormatArgs};
 use crate::help;
-use crate::input::SecretSource;
+use crate::input::{refuse_token, SecretSource};
 use crate::output::{self, Json};
 
 /// Exchange a token for another one (RFC 8693 token exchange)
@@ -120,10 +120,10 @@ impl Exchange {
     /// prints the issued token or the JSON document.
     pub fn run(self) -> Result<(), Failure> {
         if self.subject_token.is_some() {
-            return Err(refuse_token("--subject-token"));
+            return Err(Failure::Usage(refuse_token("--subject-token")));
         }
         if self.actor_token.is_some() {
-            return Err(refuse_token("--actor-token"));
+            return Err(Failure::Usage(refuse_token("--actor-token")));
         }
         let subject = match (self.subject_token_file, self.subject_token_stdin) {
             (Some(path), _) => SecretSource::File(path),
@@ -210,14 +210,6 @@ pub(crate) fn emit_exchanged(
             ],
         ),
     })
-}
-
-/// Explains why a token is never taken as a flag value; never echoes it.
-pub(crate) fn refuse_token(flag: &str) -> Failure {
-    Failure::Usage(format!(
-        "{flag} is refused: a token on the command line is visible to other users \
-         (ps, /proc) and kept in shell history; use {flag}-file PATH or {flag}-stdin"
-    ))
 }
 
 /// Reads a token input; an unreadable or empty file or stdin is an I/O failure.

@@ -6,11 +6,15 @@
 pub mod completion;
 pub mod delegate;
 pub mod devserver;
+pub mod discover;
 pub mod env;
 pub mod exchange;
 pub mod help;
 pub mod integration;
+pub mod introspect;
 pub mod proxy;
+pub mod register;
+pub mod revoke;
 pub mod skill_env;
 pub mod token;
 pub mod version;
@@ -27,6 +31,10 @@ pub enum Command {
     Delegate(delegate::Delegate),
     Integration(integration::Integration),
     Env(env::Env),
+    Discover(discover::Discover),
+    Introspect(introspect::Introspect),
+    Revoke(revoke::Revoke),
+    Register(register::Register),
     Proxy(proxy::Proxy),
     SkillEnv(skill_env::SkillEnv),
     Devserver(devserver::Devserver),
@@ -44,6 +52,10 @@ impl Command {
             Command::Delegate(command) => command.run(),
             Command::Integration(command) => command.run(),
             Command::Env(command) => command.run(),
+            Command::Discover(command) => command.run(),
+            Command::Introspect(command) => command.run(),
+            Command::Revoke(command) => command.run(),
+            Command::Register(command) => command.run(),
             Command::Proxy(command) => command.run(),
             Command::SkillEnv(command) => command.run(),
             Command::Devserver(command) => command.run(),

@@ -9,6 +9,7 @@ mod env;
 mod exchange;
 mod exit_codes;
 mod help;
+mod oauth;
 mod outbound;
 mod readme;
 mod support;
