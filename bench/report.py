@@ -386,6 +386,13 @@ def goals(results):
     add("C ABI cached call (`wi_get_access_token_into`)", into, f"{ns(into)} ns median", "≤ 100 ns",
         into is not None and into <= 100)
 
+    for name in ("wi_get_delegated_token + wi_free_string (cached)", "wi_exchange_token + wi_free_string (cached)"):
+        exchanged = results.median("cached", "C", name)
+        versus = exchanged and c_call and exchanged / c_call
+        add(f"C cached `{name.split(' ')[0]}` within 2x of a cached access token (`wi_get_access_token`)", versus,
+            f"{ns(exchanged)} vs {ns(c_call)} ns ({ratio(versus)})" if versus else "", "≤ 2x",
+            versus is not None and versus <= 2)
+
     bindings = [
         ("C", "wi_get_access_token + wi_free_string"),
         ("C", "wi_get_access_token_into (stack buffer)"),

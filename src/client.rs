@@ -8,19 +8,20 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 use crate::cache::{CachedToken, Call, Lease, TokenSource};
-use crate::client_auth::{ClientAuthenticator, Purpose};
+use crate::client_auth::ClientAuthenticator;
 use crate::config::Config;
 use crate::error::{Error, Operation};
 use crate::identity::identity_for;
 use crate::log::{log, Level};
-use crate::protocol::{self, token_request_body, EnvVar, ExchangeParams, Grant, Targets};
+use crate::protocol::{self, EnvVar};
 use crate::secret::SecretString;
 use crate::session::Session;
 use crate::stats::Stats;
-use crate::store::{forget_access_token, StoredSource};
+use crate::store::{forget_access_token, forget_exchanged_token, StoredSource};
 use crate::transport::{HttpRequest, Payload, Transport};
 
-/// The result of a general exchange.
+/// The result of an exchange ([`Client::exchange_token`],
+/// [`Client::delegated_token`]).
 #[derive(Clone, Debug)]
 pub struct ExchangedToken {
     /// The issued token.
@@ -29,7 +30,7 @@ pub struct ExchangedToken {
     pub issued_token_type: Option<String>,
     /// `token_type`, if sent.
     pub token_type: Option<String>,
-    /// Lifetime (3600 s when the server gave none).
+    /// Lifetime left (3600 s when the server gave none; such a token is not cached).
     pub expires_in: Duration,
     /// Granted scope, if sent.
     pub scope: Option<String>,
@@ -40,6 +41,7 @@ pub struct ExchangedToken {
 ///
 /// Methods: [`Client::access_token`], [`Client::access_token_with_expiry`],
 /// [`Client::peek_access_token`], [`Client::exchange_token`],
+/// [`Client::delegated_token`],
 /// [`Client::integration_credential`], [`Client::project_env_vars`],
 /// [`Client::invalidate_token`], [`Client::force_refresh`], [`Client::stats`].
 #[derive(Clone)]
@@ -98,7 +100,7 @@ impl Client {
         &self.inner.session.config
     }
 
-    fn session(&self) -> &Session {
+    pub(crate) fn session(&self) -> &Session {
         &self.inner.session
     }
 
@@ -157,7 +159,7 @@ impl Client {
     /// The access token, waiting for a refresh at most until `deadline`
     /// (`None`: the configured deadline from now, computed only when needed).
     #[inline]
-    fn access_token_until<R>(
+    pub(crate) fn access_token_until<R>(
         &self,
         deadline: Option<Instant>,
         use_token: impl FnOnce(Lease<'_>) -> R,
@@ -209,13 +211,16 @@ impl Client {
         self.peek_access_token_with(|lease| SecretString::from(lease.token))
     }
 
-    /// Drops the cached token if it is still `rejected_token` (a token a service
-    /// refused); a token refreshed meanwhile is kept. Returns whether it was dropped.
+    /// Drops whichever cached token, access or exchanged, is still
+    /// `rejected_token` (a token a service refused), in every client of the
+    /// identity and in the file token store; a token refreshed meanwhile is
+    /// kept. Returns whether this process's caches held it.
     pub fn invalidate_token(&self, rejected_token: &str) -> bool {
         let session = self.session();
-        let dropped = session.identity.cache.invalidate(rejected_token);
+        let dropped = session.identity.forget_token(rejected_token);
         if let Some(entry) = &session.identity.store {
             forget_access_token(session, entry, rejected_token);
+            forget_exchanged_token(session, entry, rejected_token);
         }
         dropped
     }
@@ -229,49 +234,21 @@ impl Client {
 
     /// Counters of this client's identity.
     pub fn stats(&self) -> Stats {
-        self.session().identity.cache.counters.snapshot()
+        let identity = &self.session().identity;
+        let exchanges = identity.exchanges.counts();
+        Stats {
+            exchange_cache_hits: exchanges.hits,
+            exchange_cache_misses: exchanges.misses,
+            exchange_cache_evictions: exchanges.evictions,
+            ..identity.cache.counters.snapshot()
+        }
     }
 
-    /// Forgets the cached token of this identity (used after a caught panic).
+    /// Forgets the cached tokens of this identity, access and exchanged
+    /// (used after a caught panic).
     pub fn clear_cache(&self) {
         self.session().identity.cache.clear();
-    }
-
-    /// A general RFC 8693 exchange at the access-token endpoint (the token
-    /// endpoint when none is set), authenticated as `client_auth` says.
-    pub fn exchange_token(&self, params: &ExchangeParams<'_>) -> Result<ExchangedToken, Error> {
-        if params.subject_token.is_empty() {
-            return Err(Error::invalid_argument("subject_token is required"));
-        }
-        if params.actor_token.is_some() && params.actor_token_type.is_none() {
-            return Err(Error::invalid_argument(
-                "actor_token_type is required when actor_token is given",
-            ));
-        }
-        let session = self.session();
-        let endpoint = session.exchange_endpoint()?;
-        let credentials = session.auth.credentials(Purpose::OAuth, &endpoint)?;
-        let body = token_request_body(
-            &credentials.pairs(),
-            &Grant::TokenExchange(params),
-            Targets::default(),
-        );
-        let response = session
-            .token_request(
-                Operation::Exchange,
-                &endpoint,
-                &body,
-                credentials.authorization(),
-                session.deadline(),
-            )?
-            .value;
-        Ok(ExchangedToken {
-            access_token: response.access_token,
-            issued_token_type: response.issued_token_type,
-            token_type: response.token_type,
-            expires_in: response.expires_in,
-            scope: response.scope,
-        })
+        self.session().identity.exchanges.clear();
     }
 
     /// The credential of integration `name`, from the outbound-auth API.

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwapOption;
 use zeroize::Zeroizing;
 
+use crate::cache::exchanged::ExchangeCache;
 use crate::cache::TokenCache;
 use crate::config::{Config, TokenStore};
 use crate::error::Error;
@@ -109,6 +110,8 @@ pub(crate) struct Identity {
     refresh_token: ArcSwapOption<SecretString>,
     /// The identity's entry in the file token store (`token_store=file:<DIR>`).
     pub(crate) store: Option<StoreEntry>,
+    /// Exchanged tokens (`wi_exchange_token`, `wi_get_delegated_token`).
+    pub(crate) exchanges: ExchangeCache,
 }
 
 impl Identity {
@@ -118,7 +121,16 @@ impl Identity {
             retry_budget: RetryBudget::new(),
             refresh_token: ArcSwapOption::new(config.refresh_token.clone().map(Arc::new)),
             store,
+            exchanges: ExchangeCache::new(config.clock.clone(), config.exchange_cache_size),
         }
+    }
+
+    /// Drops `token` from the memory caches of the identity, the access
+    /// token's and the exchanged tokens' (a token a service refused, or one
+    /// revoked); returns whether one held it. The file store is the caller's.
+    pub(crate) fn forget_token(&self, token: &str) -> bool {
+        let access = self.cache.invalidate(token);
+        self.exchanges.invalidate(token) || access
     }
 
     /// The refresh token the next fetch should use, if any.
@@ -176,8 +188,12 @@ pub(crate) fn identity_for(
     let mut identities = lock(&registry);
     identities
         .retain(|_, identity| Arc::strong_count(identity) > 1 || identity.cache.has_valid_token());
-    Ok(identities
+    let identity = identities
         .entry(key)
         .or_insert_with(|| Arc::new(Identity::new(config, store)))
-        .clone())
+        .clone();
+    identity
+        .exchanges
+        .raise_capacity(config.exchange_cache_size);
+    Ok(identity)
 }

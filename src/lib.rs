@@ -23,6 +23,7 @@ mod clock;
 mod config;
 mod egress;
 mod error;
+mod exchange;
 pub mod ffi;
 mod flow;
 mod fork;

@@ -26,6 +26,8 @@ const MAX_EXPIRES_IN_SECS: f64 = 315_360_000.0;
 pub(crate) struct TokenResponse {
     pub(crate) access_token: SecretString,
     pub(crate) expires_in: Duration,
+    /// False when the answer had no `expires_in` (and `expires_in` is the default).
+    pub(crate) expires_in_stated: bool,
     /// The server's `refresh_in` hint, when present and sensible.
     pub(crate) refresh_in: Option<Duration>,
     pub(crate) token_type: Option<String>,
@@ -330,6 +332,7 @@ pub(crate) fn parse_token_response(
         Some(_) => return Err(malformed("access_token is not a string".into())),
         None => return Err(malformed("response has no access_token".into())),
     };
+    let expires_in_stated = !matches!(map.get("expires_in"), None | Some(Value::Null));
     let expires_in = match map.get("expires_in") {
         None | Some(Value::Null) => DEFAULT_EXPIRES_IN,
         Some(value) => {
@@ -344,6 +347,7 @@ pub(crate) fn parse_token_response(
     Ok(TokenResponse {
         access_token,
         expires_in,
+        expires_in_stated,
         refresh_in,
         token_type: text("token_type"),
         issued_token_type: text("issued_token_type"),

@@ -14,6 +14,10 @@ pub(crate) const MASK: &str = "***";
 /// message would hide the message, not a secret.
 const MIN_SECRET_LEN: usize = 4;
 
+/// The shortest start of a secret masked where a quote was cut: shorter ones
+/// would mask ordinary text that happens to begin the same way.
+const MIN_CUT_PREFIX: usize = 8;
+
 /// Longest piece of outside text (a caller's input, a server's message)
 /// quoted in full in an error message; longer text is cut and ends in `...`.
 const MAX_QUOTED_BYTES: usize = 256;
@@ -132,7 +136,9 @@ pub(crate) fn form_secrets(body: &[u8]) -> Vec<Zeroizing<String>> {
 }
 
 /// `text` with every occurrence of each secret of `secrets`, as it is and as it
-/// reads form-encoded (a server echoing the request body), replaced by [`MASK`].
+/// reads form-encoded (a server echoing the request body), replaced by
+/// [`MASK`]; also the start of one (at least [`MIN_CUT_PREFIX`] bytes) that
+/// ends where a quote was cut (`...`, see [`quote`]).
 pub(crate) fn secrets(text: &str, secrets: &[&str]) -> String {
     let mut forms: Vec<Zeroizing<String>> = Vec::with_capacity(secrets.len() * 2);
     for secret in secrets
@@ -153,6 +159,21 @@ pub(crate) fn secrets(text: &str, secrets: &[&str]) -> String {
     for form in &forms {
         if masked.contains(form.as_str()) {
             masked = Zeroizing::new(masked.replace(form.as_str(), MASK));
+        }
+    }
+    let cuts: Vec<usize> = masked.match_indices("...").map(|(cut, _)| cut).collect();
+    for cut in cuts.into_iter().rev() {
+        let longest = forms
+            .iter()
+            .filter_map(|form| {
+                (MIN_CUT_PREFIX..form.len())
+                    .rev()
+                    .filter(|length| form.is_char_boundary(*length))
+                    .find(|length| masked[..cut].ends_with(&form[..*length]))
+            })
+            .max();
+        if let Some(length) = longest {
+            masked.replace_range(cut - length..cut, MASK);
         }
     }
     std::mem::take(&mut *masked)
@@ -197,6 +218,24 @@ fn form_decode(value: &[u8]) -> Zeroizing<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_cut_where_a_quote_ends_is_masked_too() {
+        let token = "at_0123456789abcdef";
+        assert_eq!(
+            secrets(
+                "bad token at_0123456789abcdef, twice at_0123456789abcdef",
+                &[token]
+            ),
+            "bad token ***, twice ***"
+        );
+        assert_eq!(
+            secrets("quoted: at_0123456789ab...", &[token]),
+            "quoted: ***..."
+        );
+        assert_eq!(secrets("quoted: at_0...", &[token]), "quoted: at_0...");
+        assert_eq!(secrets("nothing here...", &[token]), "nothing here...");
+    }
 
     #[test]
     fn urls_lose_userinfo_query_values_and_fragment() {

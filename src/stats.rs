@@ -21,6 +21,13 @@ pub struct Stats {
     pub retries: u64,
     /// HTTP requests sent, all endpoints.
     pub server_requests: u64,
+    /// Exchanges (`exchange_token`, `delegated_token`) answered from the
+    /// exchanged-token cache without waiting.
+    pub exchange_cache_hits: u64,
+    /// Exchanges that found no usable cached token.
+    pub exchange_cache_misses: u64,
+    /// Exchanged tokens dropped from the cache to make room for another.
+    pub exchange_cache_evictions: u64,
 }
 
 /// A counter bumped on the cached path by many threads at once: spread over
@@ -85,6 +92,7 @@ impl Counters {
             stale_served: read(&self.stale_served),
             retries: read(&self.retries),
             server_requests: read(&self.server_requests),
+            ..Stats::default()
         }
     }
 }

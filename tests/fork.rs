@@ -217,3 +217,42 @@ fn children_forked_while_threads_wait_on_every_lock_never_hang() {
         failures.len()
     );
 }
+
+#[test]
+fn child_forked_during_a_delegation_gets_its_own_exchanged_token() {
+    let server = server();
+    let client = client(&server, &[("header.X-Test", "fork-delegation")]);
+    client.access_token().unwrap();
+    let alice = server.issue_user_token("dev-client", "alice");
+    let bob = server.issue_user_token("dev-client", "bob");
+    let cached = client
+        .delegated_token(&bob, None, None)
+        .unwrap()
+        .access_token;
+    server.push_fault(Fault {
+        delay_ms: 800,
+        ..Fault::new("/oauth/exchange", FaultKind::DelayOnly)
+    });
+    let parent = {
+        let (client, alice) = (client.clone(), alice.clone());
+        std::thread::spawn(move || client.delegated_token(&alice, None, None).unwrap())
+    };
+    // Fork while the parent's delegation is in flight (the child replaces the
+    // entry's and the index's locks at their first use there).
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let code = in_child(|| {
+        let for_alice = client
+            .delegated_token(&alice, None, None)
+            .expect("child delegation");
+        let again = client
+            .delegated_token(&alice, None, None)
+            .expect("child cached delegation");
+        let for_bob = client
+            .delegated_token(&bob, None, None)
+            .expect("child cached bob");
+        i32::from(for_alice.access_token != again.access_token)
+            + 2 * i32::from(for_bob.access_token != cached)
+    });
+    assert_eq!(code, 0, "the child delegated, and kept the cached token");
+    parent.join().unwrap();
+}

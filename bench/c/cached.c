@@ -9,6 +9,10 @@ void bench_cached(void);
 
 static wi_client *client;
 
+/* The user token of the delegation and exchange rows: the client's own token
+ * (a live access token of the dev server, as long as a real user's). */
+static char user_token[512];
+
 /* The floor's cache: a token and the second (CLOCK_MONOTONIC) it stops being served. */
 static char floor_token[64];
 static time_t floor_refresh_at;
@@ -25,6 +29,30 @@ static void get_and_free(uint64_t calls) {
         char *token = NULL;
         wi_error *error = NULL;
         bench_check(wi_get_access_token(client, &token, &error), error, "wi_get_access_token");
+        BENCH_KEEP(token);
+        wi_free_string(token);
+    }
+}
+
+static void delegated_and_free(uint64_t calls) {
+    for (uint64_t i = 0; i < calls; i++) {
+        char *token = NULL;
+        wi_error *error = NULL;
+        bench_check(wi_get_delegated_token(client, user_token, NULL, NULL, &token, &error), error,
+                    "wi_get_delegated_token");
+        BENCH_KEEP(token);
+        wi_free_string(token);
+    }
+}
+
+static void exchanged_and_free(uint64_t calls) {
+    wi_exchange_params params = {0};
+    params.subject_token = user_token;
+    params.audience = "https://orders.example";
+    for (uint64_t i = 0; i < calls; i++) {
+        char *token = NULL;
+        wi_error *error = NULL;
+        bench_check(wi_exchange_token(client, &params, &token, &error), error, "wi_exchange_token");
         BENCH_KEEP(token);
         wi_free_string(token);
     }
@@ -67,6 +95,7 @@ void bench_cached(void) {
     bench_check(wi_get_access_token_into(client, token, sizeof token, &length, &error), error, "into");
     /* A token of the same length as the real one. */
     memset(floor_token, 'x', length < sizeof floor_token ? length : sizeof floor_token - 1);
+    memcpy(user_token, token, length + 1);
     memset(token, 0, sizeof token);
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -77,6 +106,8 @@ void bench_cached(void) {
     const bench_row rows[] = {
         {"wi_get_access_token + wi_free_string", copy, get_and_free},
         {"wi_get_access_token_into (stack buffer)", borrow, into_stack_buffer},
+        {"wi_get_delegated_token + wi_free_string (cached)", copy, delegated_and_free},
+        {"wi_exchange_token + wi_free_string (cached)", copy, exchanged_and_free},
         {borrow, NULL, floor_borrow},
         {copy, NULL, floor_copy},
     };

@@ -16,8 +16,8 @@ import (
 // Safe for concurrent use by any number of goroutines. Clients with the same
 // identity (client id, secret, endpoints, lane) share one token cache.
 //
-// Methods: AccessToken, ExchangeToken, IntegrationCredential, ProjectEnvVars,
-// InvalidateToken, ForceRefresh, Stats, Close.
+// Methods: AccessToken, DelegatedToken, ExchangeToken, IntegrationCredential,
+// ProjectEnvVars, InvalidateToken, ForceRefresh, Stats, Close.
 type Client struct {
 	handle  *handle
 	cleanup runtime.Cleanup
@@ -39,8 +39,16 @@ type lease struct {
 }
 
 // invalidations is the library's process-wide invalidation counter (static C
-// memory, valid for good).
-var invalidations = (*uint32)(unsafe.Pointer(C.wi_invalidation_counter()))
+// memory, valid for good). Read only once the library passed its version
+// check: an older library lacks the function, and New refuses it anyway.
+var invalidations = invalidationCounter()
+
+func invalidationCounter() *uint32 {
+	if libraryError != nil {
+		return new(uint32)
+	}
+	return (*uint32)(unsafe.Pointer(C.wi_invalidation_counter()))
+}
 
 // holds reports whether the lease may still be used now.
 func (l *lease) holds() bool {

@@ -39,7 +39,8 @@ func (r *ExchangeRequest) fields() [8]struct{ name, value string } {
 
 // ExchangeToken performs a general RFC 8693 token exchange at the access-token
 // endpoint, authenticated as WithClientAuth says, and returns the issued token.
-// Not cached.
+// The library caches the result per identity and every parameter
+// (WithExchangeCacheSize) and shares one request among concurrent callers.
 //
 // Errors: ErrInvalidArgument (no subject token, an actor token without its
 // type, a NUL byte), ErrTokenExchange, ErrClientClosed, ctx.Err().

@@ -69,6 +69,14 @@ static inline wi_go_string_result wi_go_exchange_token(const wi_client *client,
   return r;
 }
 
+static inline wi_go_string_result wi_go_delegated_token(const wi_client *client,
+                                                         const char *user_token,
+                                                         const char *audience, const char *scope) {
+  wi_go_string_result r = {0, 0, 0};
+  r.status = wi_get_delegated_token(client, user_token, audience, scope, &r.value, &r.error);
+  return r;
+}
+
 static inline wi_go_string_result wi_go_integration_credential(const wi_client *client,
                                                                const char *name) {
   wi_go_string_result r = {0, 0, 0};

@@ -14,6 +14,10 @@ type Stats struct {
 	StaleServed        uint64 // calls answered from the cache while a refresh was failing
 	Retries            uint64 // requests retried after a transient failure
 	ServerRequests     uint64 // HTTP requests sent, all endpoints
+	// Exchanges and delegations answered from the exchanged-token cache.
+	ExchangeCacheHits      uint64
+	ExchangeCacheMisses    uint64 // exchanges that found no usable cached token
+	ExchangeCacheEvictions uint64 // exchanged tokens dropped to make room for another
 }
 
 // Stats returns the counters of the client's identity. Never waits on the network.
@@ -27,14 +31,17 @@ func (c *Client) Stats() (Stats, error) {
 			return Stats{}, takeError(status, nil)
 		}
 		return Stats{
-			CacheHits:          uint64(s.cache_hits) + c.leaseHits.Load(), // + lease hits
-			CacheMisses:        uint64(s.cache_misses),
-			RefreshesStarted:   uint64(s.refreshes_started),
-			RefreshesSucceeded: uint64(s.refreshes_succeeded),
-			RefreshesFailed:    uint64(s.refreshes_failed),
-			StaleServed:        uint64(s.stale_served),
-			Retries:            uint64(s.retries),
-			ServerRequests:     uint64(s.server_requests),
+			CacheHits:              uint64(s.cache_hits) + c.leaseHits.Load(), // + lease hits
+			CacheMisses:            uint64(s.cache_misses),
+			RefreshesStarted:       uint64(s.refreshes_started),
+			RefreshesSucceeded:     uint64(s.refreshes_succeeded),
+			RefreshesFailed:        uint64(s.refreshes_failed),
+			StaleServed:            uint64(s.stale_served),
+			Retries:                uint64(s.retries),
+			ServerRequests:         uint64(s.server_requests),
+			ExchangeCacheHits:      uint64(s.exchange_cache_hits),
+			ExchangeCacheMisses:    uint64(s.exchange_cache_misses),
+			ExchangeCacheEvictions: uint64(s.exchange_cache_evictions),
 		}, nil
 	})
 }

@@ -25,7 +25,13 @@ import (
 //
 // A token the library leased to this client (see wi_get_access_token_lease)
 // is returned without a native call while the lease runs (at most a second).
+//
+// A context that carries a user (WithUser) gets the token delegated for that
+// user instead (DelegatedToken with no audience or scope).
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
+	if user, ok := UserFrom(ctx); ok {
+		return c.DelegatedToken(ctx, user, "", "")
+	}
 	if c != nil {
 		if l := c.lease.Load(); l != nil && l.holds() {
 			c.leaseHits.Add(1)

@@ -91,6 +91,7 @@ typedef uint32_t wi_status;
  * Methods: `wi_client_new`, `wi_get_access_token`,
  * `wi_get_access_token_with_expiry`, `wi_peek_access_token`, `wi_peek_access_token_lease`,
  * `wi_get_access_token_lease`, `wi_get_access_token_into`, `wi_exchange_token`,
+ * `wi_get_delegated_token`,
  * `wi_get_integration_credential`, `wi_get_project_env_vars`,
  * `wi_invalidate_token`, `wi_force_refresh`, `wi_client_stats`, `wi_client_free`.
  */
@@ -212,6 +213,19 @@ typedef struct wi_stats {
    * HTTP requests sent, all endpoints.
    */
   uint64_t server_requests;
+  /**
+   * Exchanges (`wi_exchange_token`, `wi_get_delegated_token`) answered
+   * from the exchanged-token cache without waiting.
+   */
+  uint64_t exchange_cache_hits;
+  /**
+   * Exchanges that found no usable cached token.
+   */
+  uint64_t exchange_cache_misses;
+  /**
+   * Exchanged tokens dropped from the cache to make room for another.
+   */
+  uint64_t exchange_cache_evictions;
 } wi_stats;
 
 /**
@@ -368,16 +382,53 @@ wi_status wi_get_access_token_into(const struct wi_client *client, char *buffer,
 /**
  * Performs a general RFC 8693 token exchange at the access-token endpoint,
  * authenticated as the option `client_auth` says (default: `client_id` in the
- * form). Not cached.
+ * form). Results are cached.
  *
- * `params` and `params->subject_token` are required; `actor_token` requires
- * `actor_token_type` (else `WI_STATUS_INVALID_ARGUMENT`). On success
- * `*out_token` receives the issued token, owned by the caller and freed with
- * `wi_free_string`. On failure (`WI_STATUS_TOKEN_EXCHANGE`, or
- * `WI_STATUS_INVALID_ARGUMENT`) `*out_token` is NULL and `*out_error` (if not
- * NULL) receives a `wi_error`. Thread-safe.
+ * Cache: per identity and every parameter (a parameter differing in any byte
+ * is another entry), in a bounded LRU shared by the clients of the identity
+ * (option `exchange_cache_size`, default 1024; 0 disables it for this
+ * client). A cached token is returned until the access token's expiry buffer
+ * before its expiry and refreshed ahead in the background; concurrent calls
+ * for one exchange share one request; a token whose answer has no
+ * `expires_in`, and a failed exchange, are not cached. The index keeps a
+ * keyed hash of the parameters, never the parameters. With
+ * `token_store=file:<DIR>` the processes sharing the directory share the
+ * exchanged tokens too.
+ *
+ * `params` and `params->subject_token` (not empty) are required;
+ * `actor_token` requires `actor_token_type` (else
+ * `WI_STATUS_INVALID_ARGUMENT`). On success `*out_token` receives the issued
+ * token, owned by the caller and freed with `wi_free_string`. On failure
+ * (`WI_STATUS_TOKEN_EXCHANGE`, or `WI_STATUS_INVALID_ARGUMENT`) `*out_token`
+ * is NULL and `*out_error` (if not NULL) receives a `wi_error`. Thread-safe.
  */
 wi_status wi_exchange_token(const struct wi_client *client, const struct wi_exchange_params *params, char **out_token, struct wi_error **out_error);
+
+/**
+ * Gets a token for this workload acting for a user (RFC 8693 delegation):
+ * `subject_token` = `user_token` (type
+ * `urn:ietf:params:oauth:token-type:access_token`), `actor_token` = this
+ * client's own access token (the token of `wi_get_access_token`, same type),
+ * `audience` and `scope` sent when not NULL, at the access-token endpoint
+ * (the token endpoint when none is set).
+ *
+ * Cached per (identity, `user_token`, `audience`, `scope`) as
+ * `wi_exchange_token` results are: a user's delegated token never goes to
+ * another user. A server that refuses the user token (`invalid_grant`:
+ * expired or revoked) gives `WI_STATUS_TOKEN_EXCHANGE`, not retryable, with
+ * a message saying the user token was refused (never the token itself);
+ * nothing is cached.
+ *
+ * `user_token` is required and must not be empty (else
+ * `WI_STATUS_INVALID_ARGUMENT`); `audience` and `scope` may be NULL. On
+ * success `*out_token` receives the delegated token, owned by the caller and
+ * freed with `wi_free_string`. On failure (`WI_STATUS_TOKEN_EXCHANGE`, the
+ * status of the client's own access token when that fails,
+ * `WI_STATUS_INVALID_ARGUMENT`) `*out_token` is NULL and `*out_error` (if
+ * not NULL) receives a `wi_error`. Thread-safe; concurrent calls for one
+ * user share one request.
+ */
+wi_status wi_get_delegated_token(const struct wi_client *client, const char *user_token, const char *audience, const char *scope, char **out_token, struct wi_error **out_error);
 
 /**
  * Gets the credential of integration `integration_name` from
@@ -404,8 +455,10 @@ wi_status wi_get_integration_credential(const struct wi_client *client, const ch
 wi_status wi_get_project_env_vars(const struct wi_client *client, char **out_json, struct wi_error **out_error);
 
 /**
- * Drops the cached access token only if it is still `rejected_token` (one that
- * a service refused); a token refreshed meanwhile by another thread is kept.
+ * Drops whichever cached token, access or exchanged (`wi_exchange_token`,
+ * `wi_get_delegated_token`), is still `rejected_token` (one that a service
+ * refused), for every client of the identity and in the file token store; a
+ * token refreshed meanwhile by another thread is kept.
  *
  * `rejected_token` is required (else `WI_STATUS_INVALID_ARGUMENT`). Succeeds
  * whether or not the token matched. On failure `*out_error` (if not NULL)

@@ -4,11 +4,14 @@
 
 const { Client, version } = require('./lib/client.cjs');
 const errors = require('./lib/errors.cjs');
+const { runAsUser, currentUserToken } = require('./lib/user_context.cjs');
 const egress = require('./lib/egress.cjs');
 
 module.exports = {
   Client,
   version,
+  runAsUser,
+  currentUserToken,
   outboundProxySettings: egress.outboundProxySettings,
   outboundDispatcher: egress.outboundDispatcher,
   maskUrl: egress.maskUrl,

@@ -167,6 +167,18 @@ export interface ClientStats {
   staleServed: number;
   retries: number;
   serverRequests: number;
+  /** Exchanges and delegations answered from the exchanged-token cache. */
+  exchangeCacheHits: number;
+  /** Exchanges and delegations that found no usable cached token. */
+  exchangeCacheMisses: number;
+  /** Exchanged tokens dropped from the cache to make room for another. */
+  exchangeCacheEvictions: number;
+}
+
+/** Audience and scope of a delegated token, each sent when given. */
+export interface DelegationOptions {
+  audience?: string | null;
+  scope?: string | null;
 }
 
 /**
@@ -177,6 +189,7 @@ export interface ClientStats {
 export declare class Client {
   /** Options omitted: the whole configuration comes from the environment. */
   constructor(options?: ClientOptions);
+  /** The workload's access token; inside runAsUser, the token delegated for that user. */
   getAccessToken(): Promise<string>;
   getAccessTokenSync(): string;
   /** The access token with its expiry (the request's send time + expires_in). */
@@ -188,6 +201,15 @@ export declare class Client {
    * past the refresh point, flow none).
    */
   peekAccessToken(): string | null;
+  /**
+   * Runs `fn` for the user of `userToken`: getAccessToken() inside it (and in
+   * what it starts) returns the token delegated for that user. Returns what fn returns.
+   */
+  runAsUser<T>(userToken: string, fn: () => T): T;
+  /** A token for this workload acting for the user (RFC 8693 delegation), cached per user, audience and scope. */
+  getDelegatedToken(userToken: string, options?: DelegationOptions): Promise<string>;
+  getDelegatedTokenSync(userToken: string, options?: DelegationOptions): string;
+  /** A general RFC 8693 token exchange, cached per parameter by the library. */
   exchangeToken(params: ExchangeParams): Promise<string>;
   exchangeTokenSync(params: ExchangeParams): string;
   getIntegrationCredential(name: string): Promise<string>;
@@ -208,6 +230,11 @@ export declare class Client {
 
 /** The library's version, e.g. "0.1.0". */
 export declare function version(libraryPath?: string): string;
+
+/** Runs `fn` for the user of `userToken` (the same scope as Client#runAsUser). */
+export declare function runAsUser<T>(userToken: string, fn: () => T): T;
+/** The user token of the scope the caller runs in, or undefined outside any. */
+export declare function currentUserToken(): string | undefined;
 
 export declare class WorkloadIdentityError extends Error {
   constructor(
@@ -281,6 +308,8 @@ export declare function loadSkillEnv(options?: {
 declare const binding: {
   Client: typeof Client;
   version: typeof version;
+  runAsUser: typeof runAsUser;
+  currentUserToken: typeof currentUserToken;
   outboundProxySettings: typeof outboundProxySettings;
   outboundDispatcher: typeof outboundDispatcher;
   maskUrl: typeof maskUrl;

@@ -5,6 +5,8 @@ import binding from './index.cjs';
 export const {
   Client,
   version,
+  runAsUser,
+  currentUserToken,
   outboundProxySettings,
   outboundDispatcher,
   maskUrl,

@@ -10,7 +10,12 @@
 //!
 //! A failed refresh while the token is still valid keeps it in service and backs
 //! off; a non-recoverable failure with no token is remembered for a few seconds.
-//! A token is never handed out at or past `expires_at`.
+//! A token is never handed out at or past `expires_at`. A fetched token that
+//! may not be cached ([`Fetched::cacheable`]) goes to the callers of its
+//! flight only.
+//!
+//! One `TokenCache` holds the access token of an identity; the exchanged-token
+//! cache (`exchanged`) is a bounded LRU of them, one per exchange.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -150,7 +155,8 @@ impl CachedToken {
         (refresh_at.min(stale_at), stale_at)
     }
 
-    fn lease(&self, fresh_for: Duration) -> Lease<'_> {
+    /// The token lent for `fresh_for` (zero: ask again next time).
+    pub(crate) fn lease(&self, fresh_for: Duration) -> Lease<'_> {
         Lease {
             token: self.token.expose(),
             fresh_for,
@@ -200,8 +206,8 @@ struct Flight {
 struct State {
     flight: Option<Flight>,
     next_flight: u64,
-    /// The last finished flight and its error, for the callers that waited on it.
-    finished: Option<(u64, Option<Error>)>,
+    /// The last finished flight and its outcome, for the callers that waited on it.
+    finished: Option<(u64, Outcome)>,
     backoff_until: Option<Instant>,
     remembered: Option<(Error, Instant)>,
     /// One warning per run of failures.
@@ -219,14 +225,22 @@ struct Flights {
 
 type Guard<'a> = MutexGuard<'a, State>;
 
-/// The cache of one identity. Thread-safe; shared behind an `Arc` by every client
-/// of the identity. The cached token carries over into a forked child.
+/// What a finished flight leaves for its waiters: its error, or the token it
+/// fetched when that token was not cached (`None`: it is in the cache).
+type Outcome = Result<Option<Arc<CachedToken>>, Error>;
+
+/// The cache of one token (an identity's access token, or one exchanged
+/// token). Thread-safe; shared behind an `Arc` by every client of the
+/// identity. The cached token carries over into a forked child.
 #[derive(Debug)]
 pub(crate) struct TokenCache {
     current: ArcSwapOption<CachedToken>,
     flights: ForkLocal<Flights>,
     clock: Arc<dyn Clock>,
-    pub(crate) counters: Counters,
+    /// Shared by the caches counted together (every exchanged token of an identity).
+    pub(crate) counters: Arc<Counters>,
+    /// What the token is, for log lines ("access token").
+    label: &'static str,
 }
 
 /// What a caller needs besides the cache: its own refresh policy and deadline.
@@ -238,11 +252,22 @@ pub(crate) struct Call {
 
 impl TokenCache {
     pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
+        TokenCache::counted(clock, Arc::new(Counters::default()), "access token")
+    }
+
+    /// A cache whose counters are `counters` (shared with other caches) and
+    /// whose log lines call the token `label`.
+    pub(crate) fn counted(
+        clock: Arc<dyn Clock>,
+        counters: Arc<Counters>,
+        label: &'static str,
+    ) -> Self {
         TokenCache {
             current: ArcSwapOption::empty(),
             flights: ForkLocal::new(),
             clock,
-            counters: Counters::default(),
+            counters,
+            label,
         }
     }
 
@@ -364,6 +389,9 @@ impl TokenCache {
                             bump(&self.counters.stale_served);
                             return Ok(token);
                         }
+                        if let Some(uncached) = uncached_of(&state, flight) {
+                            return Ok(uncached);
+                        }
                         continue;
                     }
                     return match self.lead(&flights, state, source.as_ref(), call) {
@@ -386,7 +414,12 @@ impl TokenCache {
                         }
                     }
                     if let Some(flight) = state.flight {
-                        state = join(&flights, state, flight, self.clock.as_ref(), call.deadline)?;
+                        let (relocked, uncached) =
+                            join(&flights, state, flight, self.clock.as_ref(), call.deadline)?;
+                        if let Some(uncached) = uncached {
+                            return Ok(uncached);
+                        }
+                        state = relocked;
                         continue;
                     }
                     return self.lead(&flights, state, source.as_ref(), call);
@@ -405,7 +438,12 @@ impl TokenCache {
         let flights = self.flights();
         let mut state = lock(&flights.state);
         if let Some(flight) = state.flight {
-            state = join(&flights, state, flight, self.clock.as_ref(), call.deadline)?;
+            let (relocked, uncached) =
+                join(&flights, state, flight, self.clock.as_ref(), call.deadline)?;
+            if let Some(uncached) = uncached {
+                return Ok(uncached);
+            }
+            state = relocked;
             if let Some(token) = self.current.load_full() {
                 if self.clock.now() < token.expires_at {
                     return Ok(token);
@@ -461,6 +499,10 @@ impl TokenCache {
     pub(crate) fn invalidate(&self, rejected: &str) -> bool {
         let flights = self.flights();
         let mut state = lock(&flights.state);
+        if matches!(&state.finished, Some((_, Ok(Some(token)))) if token.token.expose() == rejected)
+        {
+            state.finished = None;
+        }
         let current = self.current.load();
         let matches = current
             .as_ref()
@@ -481,6 +523,7 @@ impl TokenCache {
         self.current.store(None);
         state.backoff_until = None;
         state.remembered = None;
+        state.finished = None;
         INVALIDATIONS.fetch_add(1, Ordering::Release);
     }
 
@@ -570,21 +613,26 @@ impl TokenCache {
         });
         let outcome = match result {
             Ok(fetched) => {
+                let cacheable = fetched.cacheable;
                 let cached = Arc::new(CachedToken::place(
                     fetched,
                     call.expiry_buffer,
                     self.clock.as_ref(),
                 ));
-                self.current.store(Some(cached.clone()));
+                let note = if cacheable {
+                    self.current.store(Some(cached.clone()));
+                    state.finished = Some((flight.id, Ok(None)));
+                    (Level::Info, format!("{} refreshed", self.label))
+                } else {
+                    state.finished = Some((flight.id, Ok(Some(cached.clone()))));
+                    let line = format!("{} fetched, not cached (no expires_in)", self.label);
+                    (Level::Debug, line)
+                };
                 state.backoff_until = None;
                 state.remembered = None;
                 state.warned = false;
-                state.finished = Some((flight.id, None));
                 bump(&self.counters.refreshes_succeeded);
-                (
-                    Ok(cached),
-                    Some((Level::Info, "access token refreshed".into())),
-                )
+                (Ok(cached), Some(note))
             }
             Err(error) => {
                 let mut note = None;
@@ -618,7 +666,7 @@ impl TokenCache {
                     // Every caller waiting on this refresh gets this error.
                     note = Some((Level::Error, format!("token refresh failed: {error}")));
                 }
-                state.finished = Some((flight.id, Some(error.clone())));
+                state.finished = Some((flight.id, Err(error.clone())));
                 (Err(error), note)
             }
         };
@@ -627,15 +675,16 @@ impl TokenCache {
     }
 }
 
-/// Waits for `flight` and shares its outcome: its error if it failed, a
-/// retryable error if `deadline` came first (the flight goes on for others).
+/// Waits for `flight` and shares its outcome: its error if it failed, its
+/// token if that was not cached, a retryable error if `deadline` came first
+/// (the flight goes on for others).
 fn join<'a>(
     flights: &'a Flights,
     state: Guard<'a>,
     flight: Flight,
     clock: &dyn Clock,
     deadline: Instant,
-) -> Result<Guard<'a>, Error> {
+) -> Result<(Guard<'a>, Option<Arc<CachedToken>>), Error> {
     let (state, finished) = wait(flights, state, flight, clock, deadline);
     if !finished {
         return Err(Error::new(
@@ -645,8 +694,19 @@ fn join<'a>(
         .retryable(true));
     }
     match &state.finished {
-        Some((id, Some(error))) if *id == flight.id => Err(error.clone()),
-        _ => Ok(state),
+        Some((id, Err(error))) if *id == flight.id => Err(error.clone()),
+        _ => {
+            let uncached = uncached_of(&state, flight);
+            Ok((state, uncached))
+        }
+    }
+}
+
+/// The token `flight` fetched for its callers alone (not cached), once it finished.
+fn uncached_of(state: &State, flight: Flight) -> Option<Arc<CachedToken>> {
+    match &state.finished {
+        Some((id, Ok(Some(token)))) if *id == flight.id => Some(token.clone()),
+        _ => None,
     }
 }
 
@@ -658,9 +718,11 @@ fn wait<'a>(
     clock: &dyn Clock,
     deadline: Instant,
 ) -> (Guard<'a>, bool) {
+    // The deadline is on the identity's clock (a test's may not move while
+    // the flight runs): turned into real time once.
+    let end = Instant::now() + deadline.saturating_duration_since(clock.now());
     while state.flight == Some(flight) {
-        // The deadline is on the identity's clock (a test's may be fake).
-        let left = deadline.saturating_duration_since(clock.now());
+        let left = end.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return (state, false);
         }
@@ -702,3 +764,6 @@ impl TokenCache {
 
 #[cfg(test)]
 mod scenarios;
+
+pub(crate) mod exchanged;
+mod lru;

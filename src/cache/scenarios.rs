@@ -21,6 +21,7 @@ enum Scripted {
         lifetime: u64,
         refresh_in: Option<u64>,
         delay_ms: u64,
+        cacheable: bool,
     },
     Fail {
         kind: String,
@@ -50,6 +51,7 @@ impl TokenSource for ScriptedSource {
                 lifetime,
                 refresh_in,
                 delay_ms,
+                cacheable,
             } => {
                 std::thread::sleep(Duration::from_millis(delay_ms));
                 let index = self.served.fetch_add(1, Ordering::SeqCst) + 1;
@@ -58,6 +60,7 @@ impl TokenSource for ScriptedSource {
                     sent_at,
                     expires_in: Duration::from_secs(lifetime),
                     refresh_in: refresh_in.map(Duration::from_secs),
+                    cacheable,
                 })
             }
             Scripted::Fail { kind, delay_ms } => {
@@ -80,6 +83,7 @@ impl TokenSource for ScriptedSource {
                         sent_at: sent_at - Duration::from_secs(60),
                         expires_in: Duration::from_secs(1),
                         refresh_in: None,
+                        cacheable: true,
                     }),
                     other => panic!("unknown failure kind {other}"),
                 }
@@ -191,6 +195,7 @@ impl Scenario {
                         lifetime: words[2].parse().unwrap(),
                         refresh_in: option(&words, "refresh_in"),
                         delay_ms,
+                        cacheable: !words.contains(&"uncached"),
                     }
                 } else {
                     Scripted::Fail {

@@ -63,7 +63,6 @@ pub struct Config {
     /// `header.<Name>` settings.
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) token_store: TokenStore,
-    #[allow(dead_code)] // read by the OAuth operations and the exchange cache, next
     pub(crate) exchange_cache_size: usize,
     pub(crate) read_timeout: Duration,
     pub(crate) connect_timeout: Duration,

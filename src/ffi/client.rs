@@ -7,6 +7,7 @@ use zeroize::Zeroizing;
 use crate::client::Client;
 use crate::config::ConfigBuilder;
 use crate::error::Error;
+use crate::exchange::Exchange;
 use crate::ffi::boundary::{
     byte_buffer_arg, client_free, client_into_raw, client_ref, guard, optional_str_arg,
     options_ref, out_arg, out_struct_arg, str_arg, string_into_raw, struct_arg,
@@ -25,6 +26,7 @@ use crate::protocol::{EnvVar, ExchangeParams};
 /// Methods: `wi_client_new`, `wi_get_access_token`,
 /// `wi_get_access_token_with_expiry`, `wi_peek_access_token`, `wi_peek_access_token_lease`,
 /// `wi_get_access_token_lease`, `wi_get_access_token_into`, `wi_exchange_token`,
+/// `wi_get_delegated_token`,
 /// `wi_get_integration_credential`, `wi_get_project_env_vars`,
 /// `wi_invalidate_token`, `wi_force_refresh`, `wi_client_stats`, `wi_client_free`.
 pub struct wi_client {
@@ -361,14 +363,25 @@ pub unsafe extern "C" fn wi_get_access_token_into(
 
 /// Performs a general RFC 8693 token exchange at the access-token endpoint,
 /// authenticated as the option `client_auth` says (default: `client_id` in the
-/// form). Not cached.
+/// form). Results are cached.
 ///
-/// `params` and `params->subject_token` are required; `actor_token` requires
-/// `actor_token_type` (else `WI_STATUS_INVALID_ARGUMENT`). On success
-/// `*out_token` receives the issued token, owned by the caller and freed with
-/// `wi_free_string`. On failure (`WI_STATUS_TOKEN_EXCHANGE`, or
-/// `WI_STATUS_INVALID_ARGUMENT`) `*out_token` is NULL and `*out_error` (if not
-/// NULL) receives a `wi_error`. Thread-safe.
+/// Cache: per identity and every parameter (a parameter differing in any byte
+/// is another entry), in a bounded LRU shared by the clients of the identity
+/// (option `exchange_cache_size`, default 1024; 0 disables it for this
+/// client). A cached token is returned until the access token's expiry buffer
+/// before its expiry and refreshed ahead in the background; concurrent calls
+/// for one exchange share one request; a token whose answer has no
+/// `expires_in`, and a failed exchange, are not cached. The index keeps a
+/// keyed hash of the parameters, never the parameters. With
+/// `token_store=file:<DIR>` the processes sharing the directory share the
+/// exchanged tokens too.
+///
+/// `params` and `params->subject_token` (not empty) are required;
+/// `actor_token` requires `actor_token_type` (else
+/// `WI_STATUS_INVALID_ARGUMENT`). On success `*out_token` receives the issued
+/// token, owned by the caller and freed with `wi_free_string`. On failure
+/// (`WI_STATUS_TOKEN_EXCHANGE`, or `WI_STATUS_INVALID_ARGUMENT`) `*out_token`
+/// is NULL and `*out_error` (if not NULL) receives a `wi_error`. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn wi_exchange_token(
     client: *const wi_client,
@@ -399,7 +412,53 @@ pub unsafe extern "C" fn wi_exchange_token(
                 "params->actor_token_type",
             )?,
         };
-        *slot = string_into_raw(client.exchange_token(&params)?.access_token.expose());
+        *slot = client.exchanged_with(Exchange::General(&params), |lease, _| {
+            string_into_raw(lease.token)
+        })?;
+        Ok(())
+    })
+}
+
+/// Gets a token for this workload acting for a user (RFC 8693 delegation):
+/// `subject_token` = `user_token` (type
+/// `urn:ietf:params:oauth:token-type:access_token`), `actor_token` = this
+/// client's own access token (the token of `wi_get_access_token`, same type),
+/// `audience` and `scope` sent when not NULL, at the access-token endpoint
+/// (the token endpoint when none is set).
+///
+/// Cached per (identity, `user_token`, `audience`, `scope`) as
+/// `wi_exchange_token` results are: a user's delegated token never goes to
+/// another user. A server that refuses the user token (`invalid_grant`:
+/// expired or revoked) gives `WI_STATUS_TOKEN_EXCHANGE`, not retryable, with
+/// a message saying the user token was refused (never the token itself);
+/// nothing is cached.
+///
+/// `user_token` is required and must not be empty (else
+/// `WI_STATUS_INVALID_ARGUMENT`); `audience` and `scope` may be NULL. On
+/// success `*out_token` receives the delegated token, owned by the caller and
+/// freed with `wi_free_string`. On failure (`WI_STATUS_TOKEN_EXCHANGE`, the
+/// status of the client's own access token when that fails,
+/// `WI_STATUS_INVALID_ARGUMENT`) `*out_token` is NULL and `*out_error` (if
+/// not NULL) receives a `wi_error`. Thread-safe; concurrent calls for one
+/// user share one request.
+#[no_mangle]
+pub unsafe extern "C" fn wi_get_delegated_token(
+    client: *const wi_client,
+    user_token: *const c_char,
+    audience: *const c_char,
+    scope: *const c_char,
+    out_token: *mut *mut c_char,
+    out_error: *mut *mut wi_error,
+) -> wi_status {
+    with_client(client, out_error, |client| {
+        let slot = out_arg(out_token, "out_token")?;
+        let client = client.get()?;
+        let delegation = Exchange::Delegation {
+            user_token: str_arg(user_token, "user_token")?,
+            audience: optional_str_arg(audience, "audience")?,
+            scope: optional_str_arg(scope, "scope")?,
+        };
+        *slot = client.exchanged_with(delegation, |lease, _| string_into_raw(lease.token))?;
         Ok(())
     })
 }
@@ -477,8 +536,10 @@ fn env_vars_json(vars: &[EnvVar]) -> Zeroizing<Vec<u8>> {
     json
 }
 
-/// Drops the cached access token only if it is still `rejected_token` (one that
-/// a service refused); a token refreshed meanwhile by another thread is kept.
+/// Drops whichever cached token, access or exchanged (`wi_exchange_token`,
+/// `wi_get_delegated_token`), is still `rejected_token` (one that a service
+/// refused), for every client of the identity and in the file token store; a
+/// token refreshed meanwhile by another thread is kept.
 ///
 /// `rejected_token` is required (else `WI_STATUS_INVALID_ARGUMENT`). Succeeds
 /// whether or not the token matched. On failure `*out_error` (if not NULL)

@@ -28,6 +28,13 @@ pub struct wi_stats {
     pub retries: u64,
     /// HTTP requests sent, all endpoints.
     pub server_requests: u64,
+    /// Exchanges (`wi_exchange_token`, `wi_get_delegated_token`) answered
+    /// from the exchanged-token cache without waiting.
+    pub exchange_cache_hits: u64,
+    /// Exchanges that found no usable cached token.
+    pub exchange_cache_misses: u64,
+    /// Exchanged tokens dropped from the cache to make room for another.
+    pub exchange_cache_evictions: u64,
 }
 
 /// Fills `out_stats` with the counters of `client`'s identity.
@@ -66,6 +73,9 @@ pub unsafe extern "C" fn wi_client_stats(
                 stale_served: stats.stale_served,
                 retries: stats.retries,
                 server_requests: stats.server_requests,
+                exchange_cache_hits: stats.exchange_cache_hits,
+                exchange_cache_misses: stats.exchange_cache_misses,
+                exchange_cache_evictions: stats.exchange_cache_evictions,
             };
             fill(out, &full, fits);
             Ok(())

@@ -62,6 +62,7 @@ impl TokenSource for CozeTwoStep {
             sent_at: access.sent_at,
             expires_in: access.value.expires_in,
             refresh_in: access.value.refresh_in,
+            cacheable: true,
         })
     }
 }

@@ -27,6 +27,9 @@ pub(crate) struct Fetched {
     pub(crate) expires_in: Duration,
     /// The server's `refresh_in`, which sets the advisory point.
     pub(crate) refresh_in: Option<Duration>,
+    /// False for a token that goes to the callers of its fetch only (an
+    /// exchanged token whose answer had no `expires_in`).
+    pub(crate) cacheable: bool,
 }
 
 /// Fetches new access tokens. Thread-safe.
@@ -86,5 +89,6 @@ fn request_token(
         sent_at: sent.sent_at,
         expires_in: response.expires_in,
         refresh_in: response.refresh_in,
+        cacheable: true,
     })
 }

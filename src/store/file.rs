@@ -281,7 +281,6 @@ impl StoreEntry {
     /// The key under which an exchanged token of these `parameters` (subject
     /// token, audience, scope... in a fixed order) is stored: 64 hex digits,
     /// the same in every process of this identity, revealing nothing of them.
-    #[allow(dead_code)] // used by the exchanged-token cache, next
     pub(crate) fn exchange_key(&self, parameters: &[&[u8]]) -> String {
         self.key.exchange_key(parameters)
     }

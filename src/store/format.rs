@@ -74,7 +74,6 @@ impl EntryKey {
 
     /// A key for an exchanged token: 64 hex digits, the same for the same
     /// parameters under this identity, revealing nothing of them.
-    #[allow(dead_code)] // used by the exchanged-token cache, next
     pub(crate) fn exchange_key(&self, parameters: &[&[u8]]) -> String {
         let mut context = hmac::Context::with_key(&self.entry);
         context.update(b"exchange");

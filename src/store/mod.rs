@@ -14,9 +14,11 @@
 //! - `lock::StoreLock` is an advisory lock per entry, so that the processes sharing
 //!   the directory run one refresh at a time and the others read its result.
 //!
-//! - [`StoredSource`] puts a flow's token source behind the entry.
+//! - [`StoredSource`] puts a flow's token source behind the entry, and
+//!   [`StoredExchangeSource`] an exchange's fetch (`exchanged`).
 //!
 //! Times are Unix milliseconds: `Instant`s mean nothing in another process.
+mod exchanged;
 mod file;
 mod format;
 mod lock;
@@ -24,6 +26,7 @@ mod shared;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use exchanged::{forget_exchanged_token, StoredExchangeSource};
 pub(crate) use file::{FileStore, StoreEntry};
 pub(crate) use shared::{forget_access_token, StoredSource};
 
@@ -54,7 +57,7 @@ pub(crate) struct StoredToken {
     pub(crate) refresh_at_unix_ms: Option<i64>,
 }
 
-/// An exchanged token (issue 17's exchange cache) under the key of its parameters.
+/// An exchanged token under the key of its exchange's parameters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct StoredExchange {
     /// A key that reveals nothing of the parameters: [`StoreEntry::exchange_key`].

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{StoreEntry, StoredToken, StoredTokens};
-use crate::clock::{instant_of_unix_ms, unix_ms};
+use crate::clock::{instant_of_unix_ms, unix_ms, Clock};
 use crate::error::Error;
 use crate::flow::{Fetched, TokenSource};
 use crate::log::{log, Level};
@@ -35,32 +35,62 @@ impl StoredSource {
     }
 
     /// `stored` as a fetched token, if this process should take it rather
-    /// than fetch: newer than the token it holds, and not stale for it.
+    /// than fetch (see [`adoptable`]).
     fn adoptable(&self, stored: &StoredToken) -> Option<Fetched> {
-        let clock = self.session.config.clock.as_ref();
-        if let Some(held) = self.session.identity.cache.expires_at_unix_ms() {
-            if stored.expires_at_unix_ms <= held {
-                return None;
-            }
-        }
-        let issued_at = instant_of_unix_ms(clock, stored.issued_at_unix_ms)?;
-        let expires_in = Duration::from_millis(
-            u64::try_from(stored.expires_at_unix_ms - stored.issued_at_unix_ms).ok()?,
-        );
-        let buffer = self.session.config.expiry_buffer.min(expires_in / 2);
-        if clock.now() >= issued_at + expires_in - buffer {
+        let session = &self.session;
+        adoptable(
+            stored,
+            session.identity.cache.expires_at_unix_ms(),
+            session.config.clock.as_ref(),
+            session.config.expiry_buffer,
+        )
+    }
+}
+
+/// `stored` as a fetched token, if a process holding a token that expires at
+/// `held_expiry` (Unix ms) should take it rather than fetch: newer than the
+/// token it holds, and not stale for a caller whose buffer is `expiry_buffer`.
+pub(super) fn adoptable(
+    stored: &StoredToken,
+    held_expiry: Option<i64>,
+    clock: &dyn Clock,
+    expiry_buffer: Duration,
+) -> Option<Fetched> {
+    if let Some(held) = held_expiry {
+        if stored.expires_at_unix_ms <= held {
             return None;
         }
-        let refresh_in = stored
-            .refresh_at_unix_ms
-            .and_then(|at| u64::try_from(at - stored.issued_at_unix_ms).ok())
-            .map(Duration::from_millis);
-        Some(Fetched {
-            token: stored.token.clone(),
-            sent_at: issued_at,
-            expires_in,
-            refresh_in,
-        })
+    }
+    let issued_at = instant_of_unix_ms(clock, stored.issued_at_unix_ms)?;
+    let expires_in = Duration::from_millis(
+        u64::try_from(stored.expires_at_unix_ms - stored.issued_at_unix_ms).ok()?,
+    );
+    let buffer = expiry_buffer.min(expires_in / 2);
+    if clock.now() >= issued_at + expires_in - buffer {
+        return None;
+    }
+    let refresh_in = stored
+        .refresh_at_unix_ms
+        .and_then(|at| u64::try_from(at - stored.issued_at_unix_ms).ok())
+        .map(Duration::from_millis);
+    Some(Fetched {
+        token: stored.token.clone(),
+        sent_at: issued_at,
+        expires_in,
+        refresh_in,
+        cacheable: true,
+    })
+}
+
+/// `fetched` as it is kept in a store entry.
+pub(super) fn stored_token(fetched: &Fetched, clock: &dyn Clock) -> StoredToken {
+    StoredToken {
+        token: fetched.token.clone(),
+        issued_at_unix_ms: unix_ms(clock, fetched.sent_at),
+        expires_at_unix_ms: unix_ms(clock, fetched.sent_at + fetched.expires_in),
+        refresh_at_unix_ms: fetched
+            .refresh_in
+            .map(|refresh_in| unix_ms(clock, fetched.sent_at + refresh_in)),
     }
 }
 
@@ -87,17 +117,8 @@ impl TokenSource for StoredSource {
             return Ok(fetched);
         }
         let fetched = self.flow.fetch(deadline)?;
-        let clock = session.config.clock.as_ref();
-        let issued_at_unix_ms = unix_ms(clock, fetched.sent_at);
         let updated = StoredTokens {
-            access_token: Some(StoredToken {
-                token: fetched.token.clone(),
-                issued_at_unix_ms,
-                expires_at_unix_ms: unix_ms(clock, fetched.sent_at + fetched.expires_in),
-                refresh_at_unix_ms: fetched
-                    .refresh_in
-                    .map(|refresh_in| unix_ms(clock, fetched.sent_at + refresh_in)),
-            }),
+            access_token: Some(stored_token(&fetched, session.config.clock.as_ref())),
             refresh_token: session
                 .identity
                 .refresh_token()
@@ -135,7 +156,7 @@ pub(crate) fn forget_access_token(session: &Session, entry: &StoreEntry, rejecte
 }
 
 /// Logs a store failure (the token is served from memory all the same).
-fn warn(what: &str, error: &Error) {
+pub(super) fn warn(what: &str, error: &Error) {
     log(Level::Warn, || {
         format!("token store: could not {what} the shared entry, going on without it: {error}")
     });

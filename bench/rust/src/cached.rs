@@ -30,6 +30,11 @@ pub fn run(server: &DevServer) {
         refresh_at: Instant::now() + Duration::from_secs(3000),
     };
     drop(token);
+    // The user of the delegation: the client's own token (a live access
+    // token of the dev server, as long as a real user's).
+    let user = client
+        .access_token()
+        .unwrap_or_else(|error| fail(&error.to_string()));
 
     const BORROW: &str = "floor: Instant check + borrow";
     const COPY: &str = "floor: Instant check + String copy";
@@ -69,6 +74,12 @@ pub fn run(server: &DevServer) {
             .access_token_lease(|lease| lease.token.len() + lease.fresh_for.subsec_nanos() as usize)
             .unwrap_or_else(|error| fail(&error.to_string()));
         black_box(length);
+    });
+    suite.library("Client::delegated_token (cached)", COPY, || {
+        let delegated = client
+            .delegated_token(user.expose(), None, None)
+            .unwrap_or_else(|error| fail(&error.to_string()));
+        black_box(delegated.access_token.len());
     });
     for (label, flow_client) in &flows {
         flow_client

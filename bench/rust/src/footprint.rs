@@ -9,7 +9,7 @@ use std::ptr::null_mut;
 use serde_json::json;
 use workload_identity::ffi::client::{
     wi_client, wi_client_new, wi_get_access_token, wi_get_access_token_into,
-    wi_get_access_token_lease,
+    wi_get_access_token_lease, wi_get_delegated_token,
 };
 use workload_identity::ffi::error::wi_status;
 use workload_identity::ffi::options::{wi_options_free, wi_options_new, wi_options_set};
@@ -134,6 +134,25 @@ pub fn run_allocs(server: &DevServer) {
             .access_token_lease(|lease| lease.token.len())
             .unwrap_or_else(|error| fail(&error.to_string()));
         black_box(length);
+    });
+    let user = CString::new(
+        client
+            .access_token()
+            .unwrap_or_else(|error| fail(&error.to_string()))
+            .expose(),
+    )
+    .unwrap_or_else(|_| fail("a token holds no NUL"));
+    count("wi_get_delegated_token + wi_free_string (cached)", || unsafe {
+        let mut token: *mut c_char = null_mut();
+        check(wi_get_delegated_token(
+            native,
+            user.as_ptr(),
+            std::ptr::null(),
+            std::ptr::null(),
+            &mut token,
+            null_mut(),
+        ));
+        wi_free_string(black_box(token));
     });
     count("wi_get_access_token + wi_free_string", || unsafe {
         let mut token: *mut c_char = null_mut();

@@ -118,4 +118,27 @@ function exchangeParams(params) {
   return struct;
 }
 
-module.exports = { checkString, clientSettings, exchangeParams };
+/**
+ * The inputs of wi_get_delegated_token: [userToken, audience, scope], the
+ * last two null when not given. `options` is `{ audience, scope }` or omitted.
+ */
+function delegationParams(userToken, options) {
+  checkUserToken(userToken);
+  if (options === undefined || options === null) return [userToken, null, null];
+  checkObject(options, 'delegation options');
+  const known = { audience: null, scope: null };
+  for (const [key, { name, value }] of namedEntries(options, 'delegation option')) {
+    if (!(key in known)) throw new InvalidArgumentError(`unknown delegation option ${name}; known: audience, scope`);
+    known[key] = checkString(value, `delegation option ${name}`);
+  }
+  return [userToken, known.audience, known.scope];
+}
+
+/** Throws unless `userToken` is a non-empty string C can receive intact (never naming its value). */
+function checkUserToken(userToken) {
+  checkString(userToken, 'user token');
+  if (userToken.length === 0) throw new InvalidArgumentError('user token must not be empty');
+  return userToken;
+}
+
+module.exports = { checkString, checkUserToken, clientSettings, exchangeParams, delegationParams };

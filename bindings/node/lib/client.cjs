@@ -6,8 +6,9 @@
 // async call on it is still running.
 
 const { loadLibrary } = require('./native.cjs');
-const { checkString, clientSettings, exchangeParams } = require('./arguments.cjs');
+const { checkString, clientSettings, exchangeParams, delegationParams } = require('./arguments.cjs');
 const { ClientClosedError } = require('./errors.cjs');
+const { runAsUser, currentUserToken } = require('./user_context.cjs');
 
 /**
  * The native side of a client, kept apart from the Client object so that the
@@ -54,6 +55,9 @@ const STATS_MEMBERS = [
   ['staleServed', 'stale_served'],
   ['retries', 'retries'],
   ['serverRequests', 'server_requests'],
+  ['exchangeCacheHits', 'exchange_cache_hits'],
+  ['exchangeCacheMisses', 'exchange_cache_misses'],
+  ['exchangeCacheEvictions', 'exchange_cache_evictions'],
 ];
 
 /**
@@ -81,8 +85,14 @@ class Client {
     finalizer.register(this, this.#handle, this);
   }
 
-  /** The access token: cached, or fetched through the client's flow (by default the Coze two-step flow). */
+  /**
+   * The access token: cached, or fetched through the client's flow (by
+   * default the Coze two-step flow). Inside runAsUser(userToken, fn), the
+   * token delegated for that user instead.
+   */
   getAccessToken() {
+    const user = currentUserToken();
+    if (user !== undefined) return this.getDelegatedToken(user);
     const leased = this.#leased();
     if (leased !== null) return Promise.resolve(leased);
     const handle = this.#handle;
@@ -100,6 +110,8 @@ class Client {
 
   /** The same, blocking the JS thread (cheap on a cached token, not on the network). */
   getAccessTokenSync() {
+    const user = currentUserToken();
+    if (user !== undefined) return this.getDelegatedTokenSync(user);
     const leased = this.#leased();
     if (leased !== null) return leased;
     return this.#keep(this.#handle.library.accessTokenLease(this.#handle.live()));
@@ -163,7 +175,33 @@ class Client {
     return token;
   }
 
-  /** A general RFC 8693 token exchange (not cached); resolves to the issued token. */
+  /**
+   * Runs `fn()` for the user of `userToken` (AsyncLocalStorage): every
+   * getAccessToken() of any client inside it, and in the promises, timers and
+   * callbacks it starts, returns the token delegated for that user; code
+   * outside sees the workload's own. Returns what fn returns.
+   */
+  runAsUser(userToken, fn) {
+    return runAsUser(userToken, fn);
+  }
+
+  /**
+   * A token for this workload acting for the user of `userToken` (RFC 8693
+   * delegation: the user's token as the subject, this client's own token as
+   * the actor), `audience` and `scope` sent when given; cached by the library
+   * per user, audience and scope. A user token the server refuses rejects
+   * with a TokenExchangeError that says so (not retryable, not cached).
+   */
+  getDelegatedToken(userToken, options) {
+    return this.#callAsync('wi_get_delegated_token', () => delegationParams(userToken, options));
+  }
+
+  /** The same, blocking the JS thread. */
+  getDelegatedTokenSync(userToken, options) {
+    return this.#call('wi_get_delegated_token', delegationParams(userToken, options));
+  }
+
+  /** A general RFC 8693 token exchange, cached by the library per parameter; resolves to the issued token. */
   exchangeToken(params) {
     return this.#callAsync('wi_exchange_token', () => exchangeParams(params));
   }

@@ -74,6 +74,9 @@ const statsType = koffi.struct({
   stale_served: 'uint64_t',
   retries: 'uint64_t',
   server_requests: 'uint64_t',
+  exchange_cache_hits: 'uint64_t',
+  exchange_cache_misses: 'uint64_t',
+  exchange_cache_evictions: 'uint64_t',
 });
 
 // name: [result, parameters], as in include/workload_identity.h.
@@ -107,6 +110,7 @@ const FUNCTIONS = {
 //   of the cost of koffi's out-arrays on the cached path.
 const STRING_FUNCTIONS = {
   wi_exchange_token: [clientPointer, exchangeParamsPointer],
+  wi_get_delegated_token: [clientPointer, string, string, string],
   wi_get_integration_credential: [clientPointer, string],
   wi_get_project_env_vars: [clientPointer],
   wi_force_refresh: [clientPointer],
@@ -205,15 +209,15 @@ class NativeLibrary {
   }
 
   /**
-   * Runs the string function `name(handle, [input,] &value, &error)` (see
-   * STRING_FUNCTIONS) and returns the string it produced.
+   * Runs the string function `name(handle, [inputs...,] &value, &error)` (see
+   * STRING_FUNCTIONS) and returns the string it produced. `input` is one
+   * argument, an array of them, or undefined for none.
    */
   callForString(name, handle, input) {
     const fn = this.syncFn[name];
     syncValue[0] = 0n;
     syncError[0] = 0n;
-    const status =
-      input === undefined ? fn(handle, syncValue, syncError) : fn(handle, input, syncValue, syncError);
+    const status = fn(handle, ...inputsOf(input), syncValue, syncError);
     return this.takeString(status, syncValue[0], syncError[0]);
   }
 
@@ -238,8 +242,7 @@ class NativeLibrary {
         done(null, value);
       };
       try {
-        if (input === undefined) fn.async(handle, out, err, finish);
-        else fn.async(handle, input, out, err, finish);
+        fn.async(handle, ...inputsOf(input), out, err, finish);
       } catch (error) {
         asyncCalls.release();
         done(error);
@@ -377,6 +380,12 @@ class NativeLibrary {
       fn.wi_error_free(errorPointer);
     }
   }
+}
+
+/** The arguments of a string function between the handle and the out-parameters. */
+function inputsOf(input) {
+  if (input === undefined) return [];
+  return Array.isArray(input) ? input : [input];
 }
 
 const libraries = new Map();

@@ -72,6 +72,25 @@ export async function startDevServer(args = []) {
     oauthTokenEndpoint: `${baseUrl}/oauth2/token`,
     /** A token issued without a protocol request, e.g. `{ kind: 'refresh', client_id: 'dev-client' }`. */
     issueToken: async (request) => (await control('POST', 'tokens', request)).token,
+    /** An access token of user `subject`, issued without a protocol request. */
+    async userToken(subject) {
+      const { token } = await control('POST', 'tokens', { kind: 'access', client_id: 'dev-client', subject });
+      return token;
+    },
+    /** The `sub` of a live token (a delegated token's user), from introspection. */
+    async subjectOf(token) {
+      const response = await fetch(`${baseUrl}/oauth2/introspect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token, client_id: 'dev-client' }),
+      });
+      return (await response.json()).sub;
+    },
+    /** How many protocol requests went to `path` since the last reset. */
+    async count(path) {
+      const { by_path: byPath } = await control('GET', 'stats');
+      return byPath[path] ?? 0;
+    },
     fault: (fault) => control('POST', 'faults', fault),
     config: (config) => control('POST', 'config', config),
     reset: () => control('POST', 'reset', {}),

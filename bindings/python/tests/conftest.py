@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -68,6 +69,22 @@ class DevServer:
 
     def fault(self, **fault):
         self.control("faults", fault)
+
+    def user_token(self, subject, client_id="dev-client"):
+        """An access token of user `subject`, issued without a protocol request."""
+        body = {"kind": "access", "client_id": client_id, "subject": subject}
+        return self.control("tokens", body)["token"]
+
+    def subject_of(self, token):
+        """The `sub` of a live token (a delegated token's user), from introspection."""
+        form = urllib.parse.urlencode({"token": token, "client_id": "dev-client"}).encode()
+        request = urllib.request.Request(
+            f"{self.base_url}/oauth2/introspect",
+            data=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response).get("sub")
 
     def add_identity(self):
         """Registers a new client with a random id and secret."""

@@ -163,6 +163,7 @@ async def test_async_with_closes_and_every_coroutine_then_raises_clients_closed_
         "get_integration_credential": ("github",),
         "get_project_env_vars": (),
         "exchange_token": ("subject",),
+        "get_delegated_token": ("at_user",),
         "stats": (),
     }
     assert set(calls) == set(public_coroutines()) - {"close"}, "a coroutine is missing from this test"

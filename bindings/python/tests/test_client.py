@@ -151,17 +151,6 @@ def test_the_package_version_is_the_library_version():
     assert workload_identity.__version__ == _native.library().wi_version().decode()
 
 
-def test_the_library_is_found_without_wi_library_path(monkeypatch):
-    monkeypatch.delenv(_native.LIBRARY_PATH_ENV, raising=False)
-    found = _native.find_library()
-    assert found.endswith((f"target/release/{_native.LIBRARY_FILE}", f"workload_identity/{_native.LIBRARY_FILE}"))
-
-
-def test_wi_library_path_is_used_as_given(monkeypatch):
-    monkeypatch.setenv(_native.LIBRARY_PATH_ENV, "/nonexistent/libworkload_identity.so")
-    assert _native.find_library() == "/nonexistent/libworkload_identity.so"
-
-
 def test_an_invalidation_ends_the_leases_of_every_client_of_the_identity():
     with Client() as a, Client() as b:
         # The second call is answered from the cache: it comes with a lease.

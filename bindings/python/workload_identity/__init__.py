@@ -35,6 +35,7 @@ from .exceptions import (
 )
 from . import env_keys
 from .models import AccessToken, ProjectEnvVar, ProjectEnvVars
+from .user import as_user, current_user_token, requires_access_token
 from .proxy import CaBundleError, CaBundlePath, HttpsProxy
 from .skill_env import SkillEnvAPIError, ensure_skill_env_loaded, load_skill_env
 
@@ -59,6 +60,9 @@ __all__ = [
     "TokenRetrievalError",
     "WorkloadIdentityError",
     "__version__",
+    "as_user",
+    "current_user_token",
+    "requires_access_token",
     "ensure_skill_env_loaded",
     "env_keys",
     "load_skill_env",

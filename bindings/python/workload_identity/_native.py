@@ -51,6 +51,9 @@ STATS_COUNTERS = (
     "stale_served",
     "retries",
     "server_requests",
+    "exchange_cache_hits",
+    "exchange_cache_misses",
+    "exchange_cache_evictions",
 )
 
 
@@ -82,6 +85,10 @@ _PROTOTYPES = {
     "wi_peek_access_token_lease": (ctypes.c_bool, [ctypes.c_void_p, _out, ctypes.POINTER(ctypes.c_uint32)]),
     "wi_force_refresh": (ctypes.c_uint32, [ctypes.c_void_p, _out, _out]),
     "wi_exchange_token": (ctypes.c_uint32, [ctypes.c_void_p, ctypes.POINTER(ExchangeParams), _out, _out]),
+    "wi_get_delegated_token": (
+        ctypes.c_uint32,
+        [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, _out, _out],
+    ),
     "wi_get_integration_credential": (ctypes.c_uint32, [ctypes.c_void_p, ctypes.c_char_p, _out, _out]),
     "wi_get_project_env_vars": (ctypes.c_uint32, [ctypes.c_void_p, _out, _out]),
     "wi_invalidate_token": (ctypes.c_uint32, [ctypes.c_void_p, ctypes.c_char_p, _out]),

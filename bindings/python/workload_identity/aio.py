@@ -38,6 +38,10 @@ from typing import Callable, Dict, Optional, TypeVar
 
 from .client import Client, OptionValue, Timeout
 from .models import AccessToken, ProjectEnvVars
+from .user import _USER_TOKEN
+
+# The user of the caller's `as_user` scope, or None (a bound C method: cheap).
+_current_user = _USER_TOKEN.get
 
 MAX_THREADS = 16
 """Threads of the executor that runs the native calls of every `AsyncClient`."""
@@ -61,7 +65,13 @@ class AsyncClient:
         this is a clock check on the loop; past it, the library's non-blocking
         probe (`wi_peek_access_token_lease`) answers on the loop whenever a
         token can be handed out without waiting; only a call that must wait
-        on the network runs on the executor."""
+        on the network runs on the executor. Inside an `as_user` scope, the
+        token delegated for that user (`get_delegated_token`), as with `Client`."""
+        # The executor's threads do not run in the caller's context: the user
+        # is read here, on the loop.
+        user = _current_user()
+        if user is not None:
+            return await self._off_loop(self._client.get_delegated_token, user)
         # Client.get_access_token's lease test, inlined: a method call here
         # would cost as much as the rest of this coroutine.
         client = self._client
@@ -84,6 +94,12 @@ class AsyncClient:
         """See `Client.peek_access_token`: never waits on the network, so it
         runs on the loop."""
         return self._client.peek_access_token()
+
+    async def get_delegated_token(
+        self, user_token: str, audience: Optional[str] = None, scope: Optional[str] = None
+    ) -> str:
+        """See `Client.get_delegated_token`."""
+        return await self._off_loop(self._client.get_delegated_token, user_token, audience, scope)
 
     async def force_refresh(self) -> str:
         """See `Client.force_refresh`."""

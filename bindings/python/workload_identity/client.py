@@ -19,6 +19,11 @@ from time import monotonic as _monotonic
 from typing import Dict, Optional, Tuple, Union
 
 from . import _log_bridge, _native
+from .user import _USER_TOKEN
+
+# The user of the caller's `as_user` scope, or None: a bound C method, so the
+# cached call stays a few dozen nanoseconds.
+_current_user = _USER_TOKEN.get
 from ._handle import ClientHandle
 from .exceptions import InvalidArgumentError, error_for_status
 from .models import AccessToken, ProjectEnvVars
@@ -76,12 +81,19 @@ class Client:
         """The access token: cached, or fetched through the client's flow
         (by default the Coze two-step flow).
 
+        Inside an `as_user` scope, the token delegated for that user instead
+        (`get_delegated_token`).
+
         Raises:
             TokenRetrievalError: step 1 (ID token), or the one-step request of
                 `client_credentials`, `password` or `refresh_token`, failed.
-            TokenExchangeError: step 2 (exchange), or `token_exchange`, failed.
+            TokenExchangeError: step 2 (exchange), or `token_exchange`, or the
+                delegation inside an `as_user` scope, failed.
             ConfigurationError: ``flow="none"`` has no access token.
         """
+        user = _current_user()
+        if user is not None:
+            return self.get_delegated_token(user)
         lease = self._lease
         if lease is not None and _monotonic() < lease[1] and self._invalidations.value == lease[2]:
             self._lease_hits += 1
@@ -204,8 +216,9 @@ class Client:
         actor_token: Optional[str] = None,
         actor_token_type: Optional[str] = None,
     ) -> str:
-        """A general RFC 8693 token exchange at the access-token endpoint (not
-        cached). Parameters left as None are not sent, except
+        """A general RFC 8693 token exchange at the access-token endpoint,
+        cached by the library per identity and every parameter
+        (`exchange_cache_size`). Parameters left as None are not sent, except
         `subject_token_type`, which defaults to
         ``urn:ietf:params:oauth:token-type:access_token``. `actor_token`
         requires `actor_token_type`. Raises `TokenExchangeError`."""
@@ -223,11 +236,37 @@ class Client:
         params = _native.ExchangeParams(**{name: _native.to_c_string(value, name) for name, value in fields.items()})
         return self._string_call(self._lib.wi_exchange_token, ctypes.byref(params))
 
+    def get_delegated_token(
+        self, user_token: str, audience: Optional[str] = None, scope: Optional[str] = None
+    ) -> str:
+        """A token for this workload acting for the user of `user_token` (RFC
+        8693 delegation): the user's token as the subject, this client's own
+        access token as the actor, `audience` and `scope` sent when given.
+        Cached by the library per (identity, user token, audience, scope).
+
+        Raises:
+            InvalidArgumentError: `user_token` is empty or not text, or a
+                value holds a NUL character.
+            TokenExchangeError: the delegation failed; a user token the
+                server refused (expired, revoked) says so, is not retryable
+                and is not cached.
+            TokenRetrievalError: the client's own access token failed.
+        """
+        if not user_token:
+            raise InvalidArgumentError("user_token must not be empty")
+        return self._string_call(
+            self._lib.wi_get_delegated_token,
+            _native.to_c_string(user_token, "user_token"),
+            _native.to_c_string(audience, "audience"),
+            _native.to_c_string(scope, "scope"),
+        )
+
     def stats(self) -> Dict[str, int]:
         """The counters of this client's identity (shared by the clients of
         that identity), as a dict: cache_hits, cache_misses,
         refreshes_started, refreshes_succeeded, refreshes_failed,
-        stale_served, retries, server_requests."""
+        stale_served, retries, server_requests, exchange_cache_hits,
+        exchange_cache_misses, exchange_cache_evictions."""
         stats = _native.Stats(struct_size=ctypes.sizeof(_native.Stats))
         pointer = self._handle.acquire()
         try:

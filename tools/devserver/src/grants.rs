@@ -121,9 +121,13 @@ pub(crate) fn token_exchange(
         param(request, "actor_token"),
         param(request, "actor_token_type"),
     ) {
-        (Some(token), Some(token_type)) => {
-            Some(token_subject(state, &client_id, token, token_type)?)
-        }
+        (Some(token), Some(token_type)) => Some(token_subject(
+            state,
+            &client_id,
+            "actor_token",
+            token,
+            token_type,
+        )?),
         (Some(_), None) => {
             return Err(invalid_request(
                 "actor_token_type is required with actor_token",
@@ -136,7 +140,13 @@ pub(crate) fn token_exchange(
         }
         (None, None) => None,
     };
-    let subject = token_subject(state, &client_id, subject_token, subject_type)?;
+    let subject = token_subject(
+        state,
+        &client_id,
+        "subject_token",
+        subject_token,
+        subject_type,
+    )?;
     let claims = Claims {
         client_id,
         subject,
@@ -149,10 +159,12 @@ pub(crate) fn token_exchange(
     Ok(issue(state, claims, TOKEN_EXCHANGE_GRANT, extra))
 }
 
-/// The subject a subject or actor token stands for, after the checks of [`token_exchange`].
+/// The subject a subject or actor token (`name`) stands for, after the checks
+/// of [`token_exchange`]; a refusal names the token that failed, never its value.
 fn token_subject(
     state: &State,
     client_id: &str,
+    name: &str,
     token: &str,
     token_type: &str,
 ) -> Result<String, Reply> {
@@ -166,14 +178,20 @@ fn token_subject(
     match token_type {
         ID_TOKEN_TYPE => match live(TokenKind::Id) {
             Some(claims) if claims.client_id == client_id => Ok(claims.subject),
-            Some(_) => Err(invalid_grant("subject_token was issued to another client")),
-            None => Err(invalid_grant(
-                "subject_token is not a live ID token issued here",
-            )),
+            Some(_) => Err(invalid_grant(&format!(
+                "{name} was issued to another client"
+            ))),
+            None => Err(invalid_grant(&format!(
+                "{name} is not a live ID token issued here"
+            ))),
         },
         ACCESS_TOKEN_TYPE => live(TokenKind::Access)
             .map(|claims| claims.subject)
-            .ok_or_else(|| invalid_grant("subject_token is not a live access token issued here")),
+            .ok_or_else(|| {
+                invalid_grant(&format!(
+                    "{name} is not a live access token issued here (unknown, expired or revoked)"
+                ))
+            }),
         _ => Ok("external".to_owned()),
     }
 }

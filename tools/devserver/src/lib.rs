@@ -234,6 +234,29 @@ impl DevServer {
         self.issue_token(TokenKind::Access, client_id, scope)
     }
 
+    /// Issues an access token of user `subject` (its `sub`), issued to
+    /// `client_id`, without a protocol request: the user token of a
+    /// delegation test (RFC 8693 subject token).
+    pub fn issue_user_token(&self, client_id: &str, subject: &str) -> String {
+        let mut state = self.shared.state();
+        let claims = Claims {
+            client_id: client_id.to_owned(),
+            subject: subject.to_owned(),
+            family: state.tokens.new_family(),
+            ..Claims::default()
+        };
+        state.issue_with(TokenKind::Access, claims)
+    }
+
+    /// The `sub` and the actor's `act.sub` of a live token issued here (the
+    /// user and the workload of a delegated token); `None` for a token that
+    /// is not live.
+    pub fn token_subject(&self, token: &str) -> Option<(String, Option<String>)> {
+        let state = self.shared.state();
+        let found = state.tokens.live(token)?;
+        Some((found.claims.subject.clone(), found.claims.actor.clone()))
+    }
+
     fn issue_token(&self, kind: TokenKind, client_id: &str, scope: Option<&str>) -> String {
         let mut state = self.shared.state();
         let claims = Claims {

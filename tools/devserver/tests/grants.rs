@@ -366,3 +366,55 @@ fn token_exchange_at_the_token_endpoint() {
         (400, "invalid_grant".to_owned())
     );
 }
+
+#[test]
+fn delegation_names_the_user_and_the_refused_token() {
+    let server = start();
+    let port = server.port();
+    let user_token = server.issue_user_token("dev-client", "alice");
+    assert_eq!(
+        server.token_subject(&user_token),
+        Some(("alice".to_owned(), None))
+    );
+    let workload_token = server.issue_access_token("dev-client", None);
+    let delegation = |subject: &str, actor: &str| {
+        token(
+            port,
+            &[
+                ("grant_type", EXCHANGE_GRANT),
+                ("subject_token", subject),
+                ("subject_token_type", ACCESS_TOKEN_TYPE),
+                ("actor_token", actor),
+                ("actor_token_type", ACCESS_TOKEN_TYPE),
+                ("client_id", "dev-client"),
+            ],
+        )
+    };
+    let reply = delegation(&user_token, &workload_token);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let delegated = text(&reply.json(), "access_token");
+    assert_eq!(
+        server.token_subject(&delegated),
+        Some(("alice".to_owned(), Some("dev-client".to_owned())))
+    );
+    let info = introspect(port, &delegated);
+    assert_eq!(
+        (&info["sub"], &info["act"]),
+        (&json!("alice"), &json!({"sub": "dev-client"}))
+    );
+
+    for (subject, actor, named) in [
+        ("at_expired_user", workload_token.as_str(), "subject_token"),
+        (user_token.as_str(), "at_forged_actor", "actor_token"),
+    ] {
+        let reply = delegation(subject, actor);
+        assert_eq!(error_of(&reply), (400, "invalid_grant".to_owned()));
+        let description = text(&reply.json(), "error_description");
+        assert!(description.starts_with(named), "{description}");
+        assert!(
+            !description.contains("at_"),
+            "no token value: {description}"
+        );
+    }
+    assert_eq!(server.token_subject("at_unknown"), None);
+}

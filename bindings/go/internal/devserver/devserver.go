@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,6 +147,34 @@ type Request struct {
 	// ClientAuth is the client authentication the request used
 	// (client_secret_basic, client_secret_post, private_key_jwt, none), or "".
 	ClientAuth string `json:"client_auth"`
+}
+
+// UserToken returns an access token of user subject, issued without a
+// protocol request (POST /_dev/tokens): the user token of a delegation test.
+func (s *Server) UserToken(tb testing.TB, subject string) string {
+	tb.Helper()
+	body := map[string]any{"kind": "access", "client_id": ClientID, "subject": subject}
+	var out struct {
+		Token string `json:"token"`
+	}
+	s.postFor(tb, "/_dev/tokens", body, &out)
+	return out.Token
+}
+
+// SubjectOf returns the sub of a live token (a delegated token's user), from
+// introspection; "" for a token that is not live.
+func (s *Server) SubjectOf(tb testing.TB, token string) string {
+	tb.Helper()
+	form := url.Values{"token": {token}, "client_id": {ClientID}}
+	response, err := http.PostForm(s.BaseURL+"/oauth2/introspect", form)
+	if err != nil {
+		tb.Fatalf("introspection: %v", err)
+	}
+	var out struct {
+		Sub string `json:"sub"`
+	}
+	decode(tb, "/oauth2/introspect", response, &out)
+	return out.Sub
 }
 
 // Requests returns the recorded protocol requests, in arrival order.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use workload_identity::{ExchangeParams, SecretString};
+use workload_identity::{ExchangeParams, ExchangedToken, SecretString};
 
 use crate::connection::Connection;
 use crate::failure::Failure;
@@ -14,7 +14,9 @@ use crate::output::{self, Json};
 /// Exchange a token for another one (RFC 8693 token exchange)
 ///
 /// Sends the subject token to the access-token endpoint and prints the issued
-/// token on stdout. The result is not cached. Tokens are read from a file or
+/// token on stdout. Cached like the library's exchanges: with
+/// `-o token_store=file:DIR`, runs that share DIR reuse the issued token
+/// until its refresh point. Tokens are read from a file or
 /// standard input, never from the command line, which other users can see
 /// (ps, /proc); a pipe such as <(command) works as a file.
 #[derive(clap::Args)]
@@ -177,33 +179,41 @@ impl Exchange {
             actor_token: actor_token.as_ref().map(SecretString::expose),
             actor_token_type: self.actor_token_type.as_deref(),
         })?;
-        output::emit(|out| match format {
-            ExchangeFormat::Raw => {
-                out.write_all(exchanged.access_token.expose().as_bytes())?;
-                out.write_all(b"\n")
-            }
-            ExchangeFormat::Json => output::object(
-                out,
-                &[
-                    ("access_token", Json::Text(exchanged.access_token.expose())),
-                    (
-                        "issued_token_type",
-                        Json::Optional(exchanged.issued_token_type.as_deref()),
-                    ),
-                    (
-                        "token_type",
-                        Json::Optional(exchanged.token_type.as_deref()),
-                    ),
-                    ("expires_in", Json::Number(exchanged.expires_in.as_secs())),
-                    ("scope", Json::Optional(exchanged.scope.as_deref())),
-                ],
-            ),
-        })
+        emit_exchanged(format, &exchanged)
     }
 }
 
+/// Prints an exchange's result in `format` (also `wi delegate`'s).
+pub(crate) fn emit_exchanged(
+    format: ExchangeFormat,
+    exchanged: &ExchangedToken,
+) -> Result<(), Failure> {
+    output::emit(|out| match format {
+        ExchangeFormat::Raw => {
+            out.write_all(exchanged.access_token.expose().as_bytes())?;
+            out.write_all(b"\n")
+        }
+        ExchangeFormat::Json => output::object(
+            out,
+            &[
+                ("access_token", Json::Text(exchanged.access_token.expose())),
+                (
+                    "issued_token_type",
+                    Json::Optional(exchanged.issued_token_type.as_deref()),
+                ),
+                (
+                    "token_type",
+                    Json::Optional(exchanged.token_type.as_deref()),
+                ),
+                ("expires_in", Json::Number(exchanged.expires_in.as_secs())),
+                ("scope", Json::Optional(exchanged.scope.as_deref())),
+            ],
+        ),
+    })
+}
+
 /// Explains why a token is never taken as a flag value; never echoes it.
-fn refuse_token(flag: &str) -> Failure {
+pub(crate) fn refuse_token(flag: &str) -> Failure {
     Failure::Usage(format!(
         "{flag} is refused: a token on the command line is visible to other users \
          (ps, /proc) and kept in shell history; use {flag}-file PATH or {flag}-stdin"
@@ -211,6 +221,6 @@ fn refuse_token(flag: &str) -> Failure {
 }
 
 /// Reads a token input; an unreadable or empty file or stdin is an I/O failure.
-fn read_token(source: SecretSource, what: &str) -> Result<SecretString, Failure> {
+pub(crate) fn read_token(source: SecretSource, what: &str) -> Result<SecretString, Failure> {
     source.read(what).map_err(Failure::Io)
 }

@@ -4,6 +4,7 @@
 //! [`crate::format::FormatArgs`] for `--format`/`--json`.
 
 pub mod completion;
+pub mod delegate;
 pub mod devserver;
 pub mod env;
 pub mod exchange;
@@ -23,6 +24,7 @@ use crate::failure::Failure;
 pub enum Command {
     Token(token::Token),
     Exchange(exchange::Exchange),
+    Delegate(delegate::Delegate),
     Integration(integration::Integration),
     Env(env::Env),
     Proxy(proxy::Proxy),
@@ -39,6 +41,7 @@ impl Command {
         match self {
             Command::Token(command) => command.run(),
             Command::Exchange(command) => command.run(),
+            Command::Delegate(command) => command.run(),
             Command::Integration(command) => command.run(),
             Command::Env(command) => command.run(),
             Command::Proxy(command) => command.run(),

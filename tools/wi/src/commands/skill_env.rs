@@ -19,6 +19,8 @@ use crate::shell;
 /// (COZE_SKILL_ENV_ENDPOINT) for the skill's variables and applies them as the
 /// Coze SDK does. wi is its own process: to set them in your shell, use
 /// --format export with eval. Names only, unless --format export.
+// The doc comment is clap's help text, where `<digits>` is plain text, not HTML.
+#[allow(rustdoc::invalid_html_tags)]
 #[derive(clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct SkillEnv {

@@ -2,9 +2,10 @@
 
 use crate::support::{bare, run};
 
-const COMMANDS: [&str; 10] = [
+const COMMANDS: [&str; 11] = [
     "token",
     "exchange",
+    "delegate",
     "integration",
     "env",
     "proxy",
@@ -16,7 +17,7 @@ const COMMANDS: [&str; 10] = [
 ];
 
 /// Service commands: `-h` leaves the connection options to `--help`.
-const SERVICE_COMMANDS: [&str; 4] = ["token", "exchange", "integration", "env"];
+const SERVICE_COMMANDS: [&str; 5] = ["token", "exchange", "delegate", "integration", "env"];
 
 #[test]
 fn every_command_has_help_with_examples() {

@@ -3,6 +3,7 @@
 //! and what reached the server.
 
 mod completion;
+mod delegate;
 mod egress;
 mod env;
 mod exchange;
