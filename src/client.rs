@@ -122,7 +122,21 @@ impl Client {
 
     /// The access token: from the cache, or through the flow.
     pub fn access_token(&self) -> Result<SecretString, Error> {
-        self.access_token_lease(|lease| SecretString::from(lease.token))
+        self.access_token_with(|token| SecretString::from(token))
+    }
+
+    /// Like [`Client::access_token`], but lends the token to `use_token`
+    /// (without its lease: the cheapest call, for callers that copy it).
+    #[inline]
+    pub(crate) fn access_token_with<R>(
+        &self,
+        use_token: impl FnOnce(&str) -> R,
+    ) -> Result<R, Error> {
+        let cache = &self.session().identity.cache;
+        match cache.fresh(self.config().expiry_buffer) {
+            Some(fresh) => Ok(use_token(fresh.token())),
+            None => self.access_token_after_miss(None, |lease| use_token(lease.token)),
+        }
     }
 
     /// The access token and its expiry (the issue time plus `expires_in`) as
@@ -147,16 +161,29 @@ impl Client {
 
     /// The access token, waiting for a refresh at most until `deadline`
     /// (`None`: the configured deadline from now, computed only when needed).
+    #[inline]
     pub(crate) fn access_token_until<R>(
         &self,
         deadline: Option<Instant>,
         use_token: impl FnOnce(Lease<'_>) -> R,
     ) -> Result<R, Error> {
         let cache = &self.session().identity.cache;
-        let use_token = match cache.fresh_with(self.config().expiry_buffer, use_token) {
-            Ok(result) => return Ok(result),
-            Err(use_token) => use_token,
-        };
+        match cache.fresh(self.config().expiry_buffer) {
+            Some(fresh) => Ok(use_token(fresh.lease())),
+            None => self.access_token_after_miss(deadline, use_token),
+        }
+    }
+
+    /// The access token when the cache had no fresh one: the refresh (or the
+    /// wait for one) that the cache's state calls for. Kept out of line, so
+    /// that the cached path stays small.
+    #[inline(never)]
+    fn access_token_after_miss<R>(
+        &self,
+        deadline: Option<Instant>,
+        use_token: impl FnOnce(Lease<'_>) -> R,
+    ) -> Result<R, Error> {
+        let cache = &self.session().identity.cache;
         let deadline = deadline.unwrap_or_else(|| self.session().deadline());
         let token = cache.get(self.source()?, self.call(deadline))?;
         Ok(use_token(lease_of(&token, Duration::ZERO)))

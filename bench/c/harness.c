@@ -69,21 +69,32 @@ typedef struct worker {
     atomic_bool *stop;
     void (*call)(void);
     uint64_t calls;
+    uint64_t cpu_ns;
 } worker;
+
+/* CPU time of the calling thread. */
+static uint64_t thread_cpu_ns(void) {
+    struct timespec used;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &used);
+    return (uint64_t)used.tv_sec * 1000000000u + (uint64_t)used.tv_nsec;
+}
 
 static void *work(void *argument) {
     worker *self = argument;
     pthread_barrier_wait(self->start);
+    uint64_t started = thread_cpu_ns();
     uint64_t calls = 0;
     while (!atomic_load_explicit(self->stop, memory_order_relaxed)) {
         self->call();
         calls++;
     }
     self->calls = calls;
+    self->cpu_ns = thread_cpu_ns() - started;
     return NULL;
 }
 
-int bench_calls_per_second(int threads, int rounds, int window_ms, void (*call)(void), double *samples) {
+int bench_calls_per_second(int threads, int rounds, int window_ms, void (*call)(void), double *samples,
+                           double *cpus) {
     pthread_t *ids = calloc((size_t)threads, sizeof *ids);
     worker *workers = calloc((size_t)threads, sizeof *workers);
     if (!ids || !workers) {
@@ -107,13 +118,15 @@ int bench_calls_per_second(int threads, int rounds, int window_ms, void (*call)(
         nanosleep(&window, NULL);
         atomic_store(&stop, true);
         uint64_t elapsed = bench_now_ns() - started;
-        uint64_t total = 0;
+        uint64_t total = 0, cpu_ns = 0;
         for (int i = 0; i < threads; i++) {
             pthread_join(ids[i], NULL);
             total += workers[i].calls;
+            cpu_ns += workers[i].cpu_ns;
         }
         pthread_barrier_destroy(&start);
         samples[round] = (double)total * 1e9 / (double)elapsed;
+        cpus[round] = (double)cpu_ns / (double)elapsed;
     }
     free(ids);
     free(workers);

@@ -31,8 +31,11 @@ uint64_t bench_now_ns(void);
 void bench_run_suite(const char *bench, const char *lang, const bench_row *rows, size_t count);
 
 /* Calls per second of `threads` threads each running `call` in a loop for
- * `window_ms`, once per round; returns the number of samples written. */
-int bench_calls_per_second(int threads, int rounds, int window_ms, void (*call)(void), double *samples);
+ * `window_ms`, once per round; returns the number of samples written. `cpus`
+ * receives, per round, the CPUs the threads got: their CPU time over the
+ * window (`threads` when the machine ran them all the whole time). */
+int bench_calls_per_second(int threads, int rounds, int window_ms, void (*call)(void), double *samples,
+                           double *cpus);
 
 /* Prints one record; `extra` is "" or `,"key":value...`. */
 void bench_emit(const char *bench, const char *lang, const char *name, const char *role, const char *unit,

@@ -1,6 +1,6 @@
 /* Cached calls per second at 1, 2, 4 and 8 pthreads on one client (C ABI),
  * next to the C floor at the same thread counts: how far the machine itself
- * scales (two shared vCPUs may be one core's two hyperthreads). */
+ * scales (two shared vCPUs may be one core's two hyperthreads), and the CPUs each round got. */
 #include <stdio.h>
 #include <time.h>
 
@@ -29,10 +29,13 @@ static void measure(const char *name, const char *role, void (*call)(void)) {
     const int threads[] = {1, 2, 4, 8};
     int rounds = (bench_rounds() + 1) / 2;
     for (size_t i = 0; i < sizeof threads / sizeof threads[0]; i++) {
-        double samples[BENCH_MAX_ROUNDS];
-        char extra[32];
-        int count = bench_calls_per_second(threads[i], rounds, 200, call, samples);
-        snprintf(extra, sizeof extra, ",\"threads\":%d", threads[i]);
+        double samples[BENCH_MAX_ROUNDS], cpus[BENCH_MAX_ROUNDS];
+        char extra[64 + 8 * BENCH_MAX_ROUNDS];
+        int count = bench_calls_per_second(threads[i], rounds, 200, call, samples, cpus);
+        int used = snprintf(extra, sizeof extra, ",\"threads\":%d,\"cpus\":[", threads[i]);
+        for (int round = 0; round < count; round++)
+            used += snprintf(extra + used, sizeof extra - (size_t)used, "%s%.3f", round ? "," : "", cpus[round]);
+        snprintf(extra + used, sizeof extra - (size_t)used, "]");
         bench_emit("scaling", "C", name, role, "calls/s", samples, count, extra);
     }
 }

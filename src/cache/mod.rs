@@ -165,6 +165,38 @@ impl CachedToken {
     }
 }
 
+/// A fresh cached token held for one caller (see [`TokenCache::fresh`]):
+/// its token, and its lease computed only if asked for. Holding it keeps the
+/// token alive (a replaced token is dropped when the last holder lets go), so
+/// drop it within the call.
+pub(crate) struct Fresh {
+    held: arc_swap::Guard<Option<Arc<CachedToken>>>,
+    now: Instant,
+    refresh_at: Instant,
+}
+
+impl Fresh {
+    #[inline(always)]
+    fn cached(&self) -> &CachedToken {
+        match self.held.as_deref() {
+            Some(token) => token,
+            None => unreachable!("a Fresh holds a token"),
+        }
+    }
+
+    /// The token.
+    #[inline(always)]
+    pub(crate) fn token(&self) -> &str {
+        self.cached().token.expose()
+    }
+
+    /// The token with its lease: fresh until the advisory point.
+    #[inline]
+    pub(crate) fn lease(&self) -> Lease<'_> {
+        self.cached().lease(self.refresh_at - self.now)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Flight {
     id: u64,
@@ -239,24 +271,43 @@ impl TokenCache {
         }
     }
 
-    /// The lock-free read path: `use_token` applied to the token's lease, if
-    /// the token is fresh for a caller whose buffer is `expiry_buffer`; else
+    /// The lock-free read path: the cached token, held for the caller, if it
+    /// is fresh for a caller whose buffer is `expiry_buffer` (a cache hit,
+    /// counted). No lock, no syscall, no allocation. Always inlined: the
+    /// hit then stays in registers (returned through memory, it cost more
+    /// than the lookup).
+    #[inline(always)]
+    pub(crate) fn fresh(&self, expiry_buffer: Duration) -> Option<Fresh> {
+        // The clock first: its read (rdtscp in the vDSO) waits for every
+        // earlier instruction, the load's atomic exchange included (2 ns).
+        // Read a few nanoseconds earlier, `now` serves a token that long
+        // past its advisory point at most.
+        let now = self.clock.now();
+        let held = self.current.load();
+        let (refresh_at, _) = held.as_ref()?.points(expiry_buffer);
+        if now >= refresh_at {
+            return None;
+        }
+        self.counters.cache_hits.bump();
+        Some(Fresh {
+            held,
+            now,
+            refresh_at,
+        })
+    }
+
+    /// [`TokenCache::fresh`] with the token's lease lent to `use_token`; else
     /// `use_token` handed back unused.
+    #[inline]
     pub(crate) fn fresh_with<R, F: FnOnce(Lease<'_>) -> R>(
         &self,
         expiry_buffer: Duration,
         use_token: F,
     ) -> Result<R, F> {
-        let current = self.current.load();
-        let now = self.clock.now();
-        if let Some(token) = current.as_ref() {
-            let (refresh_at, _) = token.points(expiry_buffer);
-            if now < refresh_at {
-                self.counters.cache_hits.bump();
-                return Ok(use_token(token.lease(refresh_at - now)));
-            }
+        match self.fresh(expiry_buffer) {
+            Some(fresh) => Ok(use_token(fresh.lease())),
+            None => Err(use_token),
         }
-        Err(use_token)
     }
 
     /// The expiry (Unix ms) of the cached token, if any.

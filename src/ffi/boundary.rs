@@ -1,7 +1,8 @@
 //! The panic boundary and every raw-pointer cast of the C ABI.
 //!
 //! Handles: `wi_client` is an `Arc` (shared between threads), `wi_options` and
-//! `wi_error` are `Box`es. Strings handed out are `CString`s, wiped when freed.
+//! `wi_error` are `Box`es. Strings handed out are `malloc`ed C strings,
+//! wiped when freed.
 
 use std::ffi::{c_char, CStr, CString};
 use std::os::unix::ffi::OsStrExt;
@@ -18,6 +19,7 @@ use crate::ffi::options::wi_options;
 
 /// Runs `body`, turning its error or a panic into a status and an optional
 /// `wi_error`. `on_panic` runs after a caught panic (e.g. to clear a cache).
+#[inline]
 pub(crate) fn guard(
     out_error: *mut *mut wi_error,
     body: impl FnOnce() -> Result<(), Error>,
@@ -27,26 +29,34 @@ pub(crate) fn guard(
         // SAFETY: the caller passes NULL or a writable `wi_error *` slot.
         unsafe { *out_error = std::ptr::null_mut() };
     }
-    let result = match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(result) => result,
+    // The error is reported inside: only a status leaves the unwinding frame.
+    let reported = catch_unwind(AssertUnwindSafe(|| match body() {
+        Ok(()) => wi_status::WI_STATUS_OK,
+        Err(error) => report(error, out_error),
+    }));
+    match reported {
+        Ok(status) => status,
         Err(_) => {
             let _ = catch_unwind(AssertUnwindSafe(on_panic));
-            Err(Error::internal(
-                "a panic was caught at the C boundary (this is a bug)",
-            ))
-        }
-    };
-    match result {
-        Ok(()) => wi_status::WI_STATUS_OK,
-        Err(error) => {
-            let status = wi_status::of(&error);
-            if !out_error.is_null() {
-                // SAFETY: checked non-NULL above; ownership passes to the caller.
-                unsafe { *out_error = Box::into_raw(Box::new(wi_error::new(error))) };
-            }
-            status
+            report(
+                Error::internal("a panic was caught at the C boundary (this is a bug)"),
+                out_error,
+            )
         }
     }
+}
+
+/// The status of `error`; `*out_error` (if `out_error` is not NULL) receives it.
+#[cold]
+#[inline(never)]
+fn report(error: Error, out_error: *mut *mut wi_error) -> wi_status {
+    let status = wi_status::of(&error);
+    if !out_error.is_null() {
+        // SAFETY: the caller passes NULL or a writable `wi_error *` slot;
+        // ownership passes to the caller.
+        unsafe { *out_error = Box::into_raw(Box::new(wi_error::new(error))) };
+    }
+    status
 }
 
 /// Runs `body` for a function that cannot report errors; a panic gives `fallback`.
@@ -255,17 +265,38 @@ pub(crate) unsafe fn error_free(ptr: *mut wi_error) {
     }
 }
 
-/// Copies `value` into a new C string owned by the caller (freed by `wi_free_string`).
-/// Interior NUL bytes cannot occur: every string handed out was checked for them.
+/// The bytes before a string from [`string_into_raw`]: its length.
+const HEADER: usize = std::mem::size_of::<usize>();
+
+/// Copies `value` into a new C string owned by the caller (freed by
+/// `wi_free_string`). Interior NUL bytes cannot occur: every string handed
+/// out was checked for them; should one occur all the same, the caller gets "".
+///
+/// The block is `malloc`ed with the length in front of the string, so that
+/// freeing needs no `strlen` and wipes every byte even if the caller wrote a
+/// NUL into it.
 pub(crate) fn string_into_raw(value: &str) -> *mut c_char {
-    let mut bytes = Vec::with_capacity(value.len() + 1);
-    bytes.extend_from_slice(value.as_bytes());
-    match CString::new(bytes) {
-        Ok(string) => string.into_raw(),
-        Err(error) => {
-            error.into_vec().zeroize();
-            CString::default().into_raw()
+    let mut bytes = value.as_bytes();
+    // One pass without early exit, which the compiler vectorises: on strings
+    // of a token's length a fraction of what `memchr` costs to set up.
+    if bytes.iter().fold(false, |nul, &byte| nul | (byte == 0)) {
+        bytes = b"";
+    }
+    let size = HEADER + bytes.len() + 1;
+    // SAFETY: `size` bytes are allocated (checked), aligned for the length;
+    // the string is copied after it from a slice that cannot overlap the block.
+    unsafe {
+        let block = libc::malloc(size).cast::<u8>();
+        if block.is_null() {
+            // As every failed allocation of the library: abort, saying so.
+            let layout = std::alloc::Layout::from_size_align(size, 1);
+            std::alloc::handle_alloc_error(layout.unwrap_or(std::alloc::Layout::new::<u8>()));
         }
+        block.cast::<usize>().write(bytes.len());
+        let string = block.add(HEADER);
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), string, bytes.len());
+        string.add(bytes.len()).write(0);
+        string.cast()
     }
 }
 
@@ -275,7 +306,11 @@ pub(crate) fn string_into_raw(value: &str) -> *mut c_char {
 /// `ptr` is NULL or live from [`string_into_raw`], freed once.
 pub(crate) unsafe fn string_free(ptr: *mut c_char) {
     if !ptr.is_null() {
-        CString::from_raw(ptr).into_bytes_with_nul().zeroize();
+        let block = ptr.cast::<u8>().sub(HEADER);
+        let length = block.cast::<usize>().read();
+        // One `memset` that the compiler must keep although `free` follows.
+        std::slice::from_raw_parts_mut(ptr.cast::<u8>(), length).zeroize();
+        libc::free(block.cast());
     }
 }
 

@@ -65,6 +65,7 @@ pub struct wi_exchange_params {
 pub(crate) struct ClientArg<'a>(&'a Result<&'a wi_client, Error>);
 
 impl<'a> ClientArg<'a> {
+    #[inline]
     pub(crate) fn get(self) -> Result<&'a Client, Error> {
         self.0
             .as_ref()
@@ -73,6 +74,7 @@ impl<'a> ClientArg<'a> {
     }
 }
 
+#[inline]
 pub(crate) fn with_client(
     client: *const wi_client,
     out_error: *mut *mut wi_error,
@@ -149,7 +151,7 @@ pub unsafe extern "C" fn wi_get_access_token(
     with_client(client, out_error, |client| {
         let slot = out_arg(out_token, "out_token")?;
         let client = client.get()?;
-        *slot = client.access_token_lease(|lease| string_into_raw(lease.token))?;
+        *slot = client.access_token_with(string_into_raw)?;
         Ok(())
     })
 }
@@ -345,8 +347,7 @@ pub unsafe extern "C" fn wi_get_access_token_into(
         }
         let (buffer, length) = (buffer?, length?);
         let client = client.get()?;
-        client.access_token_lease(|lease| {
-            let token = lease.token;
+        client.access_token_with(|token| {
             *length = token.len();
             if token.len() < buffer.len() {
                 buffer[..token.len()].copy_from_slice(token.as_bytes());
