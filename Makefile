@@ -10,7 +10,7 @@ RELEASE    := $(CURDIR)/target/release
 export WI_LIBRARY_PATH ?= $(RELEASE)/libworkload_identity.so
 export WI_DEVSERVER    ?= $(RELEASE)/wi-devserver
 
-.PHONY: all build demo dist test lint header-check test-rust test-c test-install test-packages test-tsan test-miri bench fuzz soak test-go test-node test-python test-interop-harness
+.PHONY: all build demo dist test lint header-check test-rust test-c test-install test-packages test-tsan test-miri bench fleet fuzz soak test-go test-node test-python test-interop-harness
 
 all: build
 
@@ -90,6 +90,12 @@ test-interop-harness:
 # Every language side by side against its peers and floors; writes BENCHMARKS.md.
 bench:
 	bench/run.sh
+
+# H hosts x P processes against one server, memory vs file token store, through
+# a simultaneous start and an outage; writes BENCHMARKS.md's fleet section and
+# BENCHMARKS-fleet.png (not part of `make test`: about 3 minutes, 128 processes).
+fleet:
+	bench/fleet/run.sh
 
 # Fuzz every target for FUZZ_SECONDS each (default 60), then minimize the corpus.
 fuzz:

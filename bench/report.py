@@ -5,7 +5,11 @@ BENCHMARKS.md (medians, spreads, ratios and the project's goals, met or not).
         converts `go test -bench` output lines into records;
     report.py write --results results.jsonl --out BENCHMARKS.md --root REPO
                     --python VENV_PYTHON --seconds N
-        writes the report and prints the goals.
+        writes the report and prints the goals, keeping the fleet section and
+        the fleet goal rows that `make fleet` left in the previous report;
+    report.py fleet --fleet fleet.json --out BENCHMARKS.md
+        (`make fleet`) writes the fleet section and the fleet goal rows from
+        bench/fleet/fleet.py's figures into the report, keeping the rest.
 
 A record is one JSON object per line: bench (cached, scaling, cold, herd,
 footprint, allocs), lang, name, role (library, floor, peer, baseline), unit,
@@ -479,8 +483,8 @@ def goals(results):
 
 def goals_section(rows, out):
     out.append("## Goals\n")
-    out.append("Computed from the figures below (medians); on a shared 2-vCPU machine a figure near its target may "
-               "fall on either side from one run to the next.\n")
+    out.append("Computed from the figures below (medians; the fleet rows from one `make fleet` run); on a shared "
+               "2-vCPU machine a figure near its target may fall on either side from one run to the next.\n")
     out.append("| goal | figure | target | result |")
     out.append("|---|---|---|---|")
     for goal, figure, target, met in rows:
@@ -488,6 +492,179 @@ def goals_section(rows, out):
         out.append(f"| {goal} | {figure} | {target} | {result} |")
     met = sum(1 for row in rows if row[3])
     out.append(f"\n{met} of {len(rows)} met.\n")
+
+
+# --- fleet (`make fleet`) -------------------------------------------------
+#
+# `make fleet` and `make bench` both write BENCHMARKS.md, each its own parts:
+# the fleet owns the goal rows whose goal starts with FLEET_PREFIX and the
+# section between the FLEET_BEGIN and FLEET_END lines; each command keeps
+# the other's parts as they are in the file.
+
+FLEET_PREFIX = "fleet"
+FLEET_BEGIN = "<!-- fleet: written by `make fleet`, kept by `make bench` -->"
+FLEET_END = "<!-- fleet: end -->"
+FLEET_PICTURE = "BENCHMARKS-fleet.png"
+STORES = {"memory": "memory store", "file": "file store"}
+
+
+def count(value):
+    return f"{value:,.0f}"
+
+
+def fleet_goals(figures):
+    """(goal, figure, target, met) rows of the fleet."""
+    hosts, processes, outage = figures["hosts"], figures["processes_per_host"], figures["outage_s"]
+    modes = figures["modes"]
+    fleet_size = hosts * processes
+    memory = modes["memory"]["fetches_per_host_per_lifetime_mean"]
+    shared = modes["file"]["fetches_per_host_per_lifetime_mean"]
+    rows = [(f"fleet: fetches per host per token lifetime, file store vs memory store ({hosts} hosts x {processes} "
+             "processes)", f"{shared:.1f} vs {memory:.1f} (1 : {memory / shared:.1f})", f"1 : P = 1 : {processes}",
+             memory / shared >= 0.9 * processes),
+            ("fleet, file store: one fetch per host per token lifetime",
+             f"{shared:.1f} per {figures['ttl_s']} s lifetime (one memory-store process alone: "
+             f"{memory / processes:.1f})", "1", shared <= 1.1)]
+    bound = figures["retry_budget_bound"]
+    for mode, store in STORES.items():
+        figure = modes[mode]
+        start, after = figure["first_second_fetches"], figure["after_outage_first_second_fetches"]
+        rows.append((f"fleet, {store}: fetches in the first second of a simultaneous start / after a {outage} s "
+                     "outage", f"{start} / {after} ({figure['first_second_requests']} / "
+                     f"{figure['after_outage_first_second_requests']} requests)",
+                     f"spread: fewer than H x P = {fleet_size}", start < fleet_size and after < fleet_size))
+        requests = figure["outage_requests"]
+        rows.append((f"fleet, {store}: server requests during a {outage} s outage within the retry budget's bound",
+                     f"{count(requests)}, of which {count(figure['outage_retries'])} retries "
+                     f"({requests / bound:.1f}x the bound)",
+                     f"≤ H x P x (20 + {outage} s x 1/s) = {count(bound)}", requests <= bound))
+    errors = [modes[mode]["errors_while_valid"] for mode in STORES]
+    rows.append(("fleet: errors returned to callers while their process held a valid token",
+                 ", ".join(f"{modes[mode]['errors_while_valid']} of {count(modes[mode]['calls'])} calls ({store})"
+                           for mode, store in STORES.items()), "0", sum(errors) == 0))
+    return rows
+
+
+def fleet_section(figures, out):
+    hosts, processes = figures["hosts"], figures["processes_per_host"]
+    timeline, modes = figures["timeline_s"], figures["modes"]
+    outage = figures["outage_s"]
+    memory, shared = modes["memory"], modes["file"]
+    out.append(FLEET_BEGIN)
+    out.append(f"## 6. Fleet: {hosts} hosts x {processes} processes against one identity server\n")
+    out.append(f"Written by `make fleet` (`bench/fleet/`) on {figures['generated']}, a run of its own (load average "
+               f"{figures['load_average_before']:.1f} on this 2-vCPU machine when it began). Two fleets ran side by "
+               f"side against one dev server: {hosts} hosts x {processes} processes with memory stores, and as many "
+               f"with one file token store per host (`token_store=file:<DIR>`), {2 * hosts * processes} processes "
+               "of `examples/fleet.rs`, each host under its own client id. Every process asks its client for a "
+               f"token every {figures['call_interval_ms'][0]}-{figures['call_interval_ms'][1]} ms, as a service does "
+               f"per request; tokens live {figures['ttl_s']} s; the whole fleet starts at the same instant; from "
+               f"{timeline['outage_began']:.0f} s to {timeline['outage_ended']:.0f} s every protocol request is "
+               f"answered 503; the run stops at {timeline['end']:.0f} s. Server figures come from the dev server's "
+               "records (arrival time and status of every request), caller figures from the processes. A fetch is "
+               "one token: step 1 and step 2, two requests.\n")
+    out.append(f"![Requests per second at the server over time, memory store vs file store]({FLEET_PICTURE})\n")
+    window = figures["steady_window_s"]
+    rows = [
+        ("calls for a token", lambda m: count(m["calls"])),
+        (f"fetches per host per token lifetime ({window[0]:.0f}-{window[1]:.0f} s)",
+         lambda m: f"{m['fetches_per_host_per_lifetime_mean']:.1f} "
+                   f"({min(m['fetches_per_host_per_lifetime']):.1f}-{max(m['fetches_per_host_per_lifetime']):.1f})"),
+        ("server requests per host per token lifetime", lambda m: f"{m['requests_per_host_per_lifetime_mean']:.1f}"),
+        ("fetches (requests) in the first second of the start",
+         lambda m: f"{m['first_second_fetches']} ({m['first_second_requests']})"),
+        ("fetches (requests) in the first second after the outage",
+         lambda m: f"{m['after_outage_first_second_fetches']} ({m['after_outage_first_second_requests']})"),
+        (f"server requests during the {outage} s outage (answered other than 503)",
+         lambda m: f"{count(m['outage_requests'])} ({m['outage_requests_not_503']})"),
+        ("busiest second of the outage, requests", lambda m: count(m["outage_peak_requests_per_second"])),
+        ("retries during the outage (the processes' counters)", lambda m: count(m["outage_retries"])),
+        (f"the retry budget's bound, H x P x (20 + {outage} s x 1/s)", lambda m: count(figures["retry_budget_bound"])),
+        ("errors returned to callers", lambda m: count(m["errors"])),
+        ("of which while the process held a valid token", lambda m: count(m["errors_while_valid"])),
+        ("the last token fetched before the outage expired at", lambda m: f"{m['last_token_expired_s']:.1f} s"),
+        ("longest call, outside / during the outage",
+         lambda m: f"{m['longest_call_ms_outside_outage']:,.0f} / {m['longest_call_ms_during_outage']:,.0f} ms"),
+    ]
+    out.append("| | memory store | file store |")
+    out.append("|---|---|---|")
+    for label, cell in rows:
+        out.append(f"| {label} | {cell(memory)} | {cell(shared)} |")
+    out.append("")
+    per_process = memory["fetches_per_host_per_lifetime_mean"] / processes
+    out.append("What the figures say:\n")
+    out.append(f"- **Steady state.** With the file store a host fetched "
+               f"{shared['fetches_per_host_per_lifetime_mean']:.1f} times per token lifetime, as one memory-store "
+               f"process alone ({per_process:.1f}); the memory-store hosts fetched "
+               f"{memory['fetches_per_host_per_lifetime_mean']:.1f}. One process fetches {per_process:.1f} times per "
+               f"{figures['ttl_s']} s lifetime: the library refreshes a token this short every "
+               f"{figures['ttl_s'] / per_process:.1f} s, at the same point of every token, so a fleet that started "
+               "together refreshes together: the picture's bars.")
+    out.append(f"- **Start and recovery.** In the first second the memory-store fleet fetched "
+               f"{memory['first_second_fetches']} tokens at the start and {memory['after_outage_first_second_fetches']}"
+               f" after the outage: one per process, {hosts} x {processes}; the file-store fleet "
+               f"{shared['first_second_fetches']} and {shared['after_outage_first_second_fetches']}: one per host.")
+    out.append(f"- **Outage.** While tokens were still valid the failure backoff kept the load to a few bursts; from "
+               f"the moment they expired ({memory['last_token_expired_s']:.0f} s), every call of a memory-store "
+               f"process sent a request: up to {count(memory['outage_peak_requests_per_second'])} requests/s, "
+               f"{count(memory['outage_requests'])} in the outage, "
+               f"{memory['outage_requests'] / figures['retry_budget_bound']:.1f}x the retry budget's bound, though "
+               f"the retries alone ({count(memory['outage_retries'])}) stayed within it: the budget bounds retries "
+               "within a fetch, not the fetches that new calls start. The file-store hosts sent "
+               f"{count(shared['outage_requests'])}: their processes queue on the store's lock, which the process "
+               "refreshing holds through its retries and their backoff, so their callers waited up to "
+               f"{shared['longest_call_ms_during_outage'] / 1000:.1f} s per call instead.")
+    out.append(f"- **Callers** received {memory['errors_while_valid'] + shared['errors_while_valid']} errors while "
+               "their process held a valid token.")
+    out.append("")
+    out.append(FLEET_END)
+
+
+def goal_rows(markdown):
+    """The rows of the Goals table of a report, as (goal, figure, target, met)."""
+    rows, inside = [], False
+    for line in markdown.splitlines():
+        if line.startswith("## "):
+            inside = line == "## Goals"
+        elif inside and line.startswith("| ") and not line.startswith("| goal |"):
+            cells = line[2:-2].split(" | ")
+            if len(cells) == 4:
+                met = {"**met**": True, "**not met**": False}.get(cells[3])
+                rows.append((cells[0], cells[1], cells[2], met))
+    return rows
+
+
+def fleet_parts(markdown):
+    """The fleet's goal rows and section lines in a report (none if it has none)."""
+    rows = [row for row in goal_rows(markdown) if row[0].startswith(FLEET_PREFIX)]
+    lines = markdown.splitlines()
+    if FLEET_BEGIN in lines and FLEET_END in lines:
+        return rows, lines[lines.index(FLEET_BEGIN):lines.index(FLEET_END) + 1]
+    return rows, []
+
+
+def fleet(args):
+    figures = json.loads(Path(args.fleet).read_text())
+    path = Path(args.out)
+    markdown = path.read_text() if path.exists() else "# Benchmarks\n\n## Goals\n"
+    rows = [row for row in goal_rows(markdown) if not row[0].startswith(FLEET_PREFIX)] + fleet_goals(figures)
+    _, old_section = fleet_parts(markdown)
+    lines = markdown.rstrip("\n").splitlines()
+    if old_section:
+        begin = lines.index(FLEET_BEGIN)
+        del lines[begin:begin + len(old_section)]
+    goals = lines.index("## Goals")
+    following = next((i for i in range(goals + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    section = []
+    goals_section(rows, section)
+    lines[goals:following] = "\n".join(section).splitlines() + [""]
+    while lines and not lines[-1]:
+        lines.pop()
+    section = []
+    fleet_section(figures, section)
+    path.write_text("\n".join(lines + [""] + section) + "\n")
+    for goal, figure, target, met in fleet_goals(figures):
+        print(f"{'met    ' if met else 'NOT MET'}  {goal}: {figure} (target {target})")
 
 
 # --- main -----------------------------------------------------------------
@@ -499,9 +676,10 @@ def write(args):
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = ["# Benchmarks", ""]
     out.append(f"Written by `make bench` (`bench/run.sh`) on {generated}; the run took {args.seconds:.0f} s, builds "
-               "included. Everything below ran in that one run against one local dev server "
-               "(`wi-devserver` on 127.0.0.1); compare rows of the same run. Benchmarks print figures; nothing here "
-               "asserts on speed.\n")
+               "included. Sections 1-5 ran in that one run against one local dev server "
+               "(`wi-devserver` on 127.0.0.1); compare rows of the same run. The fleet (section 6 and the goal rows "
+               "that start with \"fleet\") is written by `make fleet`, a run of its own, and kept here as it was. "
+               "Benchmarks print figures; nothing here asserts on speed.\n")
     out.append(f"The timed sections (1 and 2) ran in {args.passes} passes, each a new process per language, languages "
                "taking turns; their rounds are pooled. On this shared VM a whole process sometimes runs about 30% "
                "slower, floors included, which widens p10–p90 but moves a median over several processes little.\n")
@@ -511,7 +689,8 @@ def write(args):
     for label, value in environment(root, args.python):
         out.append(f"| {label} | {value} |")
     out.append("")
-    goal_rows = goals(results)
+    kept_rows, kept_section = fleet_parts(Path(args.out).read_text()) if Path(args.out).exists() else ([], [])
+    goal_rows = goals(results) + kept_rows
     goals_section(goal_rows, out)
     cached_section(results, out)
     scaling_section(results, out)
@@ -519,6 +698,7 @@ def write(args):
     introspect_section(results, out)
     herd_section(results, out)
     footprint_section(results, root, out)
+    out.extend(kept_section)
     Path(args.out).write_text("\n".join(out).rstrip() + "\n")
     for goal, figure, target, met in goal_rows:
         print(f"{'met    ' if met else 'NOT MET'}  {goal}: {figure} (target {target})")
@@ -535,10 +715,15 @@ def main():
     writer.add_argument("--python", required=True, help="the interpreter of the benchmark venv")
     writer.add_argument("--seconds", type=float, required=True, help="run time so far")
     writer.add_argument("--passes", type=int, required=True, help="passes of the timed sections")
+    fleet_writer = commands.add_parser("fleet", help="write the fleet section and goal rows into BENCHMARKS.md")
+    fleet_writer.add_argument("--fleet", required=True, help="the figures of bench/fleet/fleet.py run")
+    fleet_writer.add_argument("--out", required=True)
     args = parser.parse_args()
     if args.command == "go-records":
         for record in go_records(sys.stdin):
             print(json.dumps(record))
+    elif args.command == "fleet":
+        fleet(args)
     else:
         write(args)
 

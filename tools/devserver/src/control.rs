@@ -54,6 +54,13 @@ pub(crate) fn push_fault(state: &mut State, request: &RecordedRequest) -> Result
     Ok(ok())
 }
 
+/// `DELETE /_dev/faults`: drops every pending fault (e.g. to end an outage
+/// made of one fault with a large count), keeping the recorded requests.
+pub(crate) fn clear_faults(state: &mut State, _: &RecordedRequest) -> Result<Reply, Reply> {
+    state.faults.clear();
+    Ok(ok())
+}
+
 /// `POST /_dev/config`: changes settings, adds clients, users and keys; all or nothing.
 pub(crate) fn config(state: &mut State, request: &RecordedRequest) -> Result<Reply, Reply> {
     let body = json_body(request)?;

@@ -1,6 +1,7 @@
 //! HTTP plumbing: the recorded form of a request and the reply sent back.
 
 use std::io::Cursor;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 use tiny_http::{Header, Response};
@@ -25,6 +26,11 @@ pub struct RecordedRequest {
     /// `client_secret_basic`, `client_secret_post`, `private_key_jwt`,
     /// `client_secret_jwt` or `none` (several joined by `+`); `None` when it names no client.
     pub client_auth: Option<String>,
+    /// When the request arrived, in Unix milliseconds (the wall clock, so that
+    /// other processes on the machine can line their own times up with it).
+    pub received_at_unix_ms: u64,
+    /// The status the server answered; `None` while the answer is not ready.
+    pub status: Option<u16>,
 }
 
 impl RecordedRequest {
@@ -56,6 +62,10 @@ impl RecordedRequest {
             body: String::from_utf8_lossy(&bytes).into_owned(),
             form: Vec::new(),
             client_auth: None,
+            received_at_unix_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |since| since.as_millis() as u64),
+            status: None,
         };
         if recorded.has_content_type("application/x-www-form-urlencoded") {
             recorded.form = form_decode(&recorded.body);
@@ -109,6 +119,8 @@ impl RecordedRequest {
             "body": self.body,
             "form": form,
             "client_auth": self.client_auth,
+            "received_at_unix_ms": self.received_at_unix_ms,
+            "status": self.status,
         })
     }
 }

@@ -28,6 +28,7 @@ mod grants;
 mod http;
 mod introspection;
 mod keys;
+mod nudge;
 mod oauth;
 mod options;
 mod outbound;
@@ -83,7 +84,7 @@ impl DevServer {
             let (server, shared) = (Arc::clone(&server), Arc::clone(&shared));
             thread::Builder::new()
                 .name("wi-devserver".to_owned())
-                .spawn(move || server::serve(&server, &shared))?
+                .spawn(move || server::serve(&server, &shared, port))?
         };
         Ok(DevServer {
             port,

@@ -4,9 +4,10 @@
 //! handle and the serving thread; all of it is thread-safe.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tiny_http::Server;
 
@@ -39,6 +40,7 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/_dev/reset", control::reset),
     ("POST", "/_dev/revoke", control::revoke),
     ("POST", "/_dev/faults", control::push_fault),
+    ("DELETE", "/_dev/faults", control::clear_faults),
     ("POST", "/_dev/config", control::config),
     ("POST", "/_dev/tokens", control::issue_token),
     ("POST", "/_dev/egress", control::start_egress),
@@ -51,6 +53,9 @@ pub(crate) struct Shared {
     stopping: Mutex<bool>,
     wake: Condvar,
     log: bool,
+    started: Instant,
+    /// Milliseconds from `started` to the last request received.
+    last_request_ms: AtomicU64,
 }
 
 impl Shared {
@@ -61,6 +66,8 @@ impl Shared {
             stopping: Mutex::new(false),
             wake: Condvar::new(),
             log: options.log_requests,
+            started: Instant::now(),
+            last_request_ms: AtomicU64::new(0),
         })
     }
 
@@ -75,33 +82,44 @@ impl Shared {
         self.wake.notify_all();
     }
 
-    fn is_stopping(&self) -> bool {
+    pub fn is_stopping(&self) -> bool {
         *self.stopping.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Sleeps for `duration`, or less if the server stops meanwhile.
-    fn sleep(&self, duration: Duration) {
+    pub fn sleep(&self, duration: Duration) {
         let stopping = self.stopping.lock().unwrap_or_else(PoisonError::into_inner);
         let _ = self
             .wake
             .wait_timeout_while(stopping, duration, |stopping| !*stopping);
     }
+
+    /// How long since the last request arrived (since start if none has).
+    pub fn since_last_request(&self) -> Duration {
+        let last = Duration::from_millis(self.last_request_ms.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last)
+    }
 }
 
 /// Serves until [`Shared::stop`] and `server.unblock()`; joins every request thread.
-pub(crate) fn serve(server: &Server, shared: &Shared) {
-    thread::scope(|scope| loop {
-        match server.recv() {
-            Ok(request) => {
-                scope.spawn(move || handle(shared, request));
+pub(crate) fn serve(server: &Server, shared: &Shared, port: u16) {
+    thread::scope(|scope| {
+        scope.spawn(|| crate::nudge::run(shared, port));
+        loop {
+            match server.recv() {
+                Ok(request) => {
+                    scope.spawn(move || handle(shared, request));
+                }
+                Err(_) if shared.is_stopping() => break,
+                Err(_) => continue,
             }
-            Err(_) if shared.is_stopping() => break,
-            Err(_) => continue,
         }
     });
 }
 
 fn handle(shared: &Shared, mut request: tiny_http::Request) {
+    let arrived = shared.started.elapsed().as_millis() as u64;
+    shared.last_request_ms.fetch_max(arrived, Ordering::Relaxed);
     let recorded = RecordedRequest::read(&mut request);
     let reply = reply(shared, &recorded);
     if shared.log {
@@ -118,19 +136,23 @@ fn reply(shared: &Shared, request: &RecordedRequest) -> Reply {
     if request.path.starts_with(CONTROL_PREFIX) {
         return route(&mut shared.state(), request);
     }
-    let fault = {
+    let (slot, fault) = {
         let mut state = shared.state();
-        state.requests.push(request.clone());
-        take_matching(&mut state.faults, &request.path)
+        let slot = state.record(request.clone());
+        (slot, take_matching(&mut state.faults, &request.path))
     };
-    let Some(fault) = fault else {
-        return route(&mut shared.state(), request);
+    let reply = match fault {
+        None => route(&mut shared.state(), request),
+        Some(fault) => {
+            shared.sleep(Duration::from_millis(fault.delay_ms));
+            match fault.kind.reply() {
+                Some(reply) => reply,
+                None => fault.kind.edit(route(&mut shared.state(), request)),
+            }
+        }
     };
-    shared.sleep(Duration::from_millis(fault.delay_ms));
-    match fault.kind.reply() {
-        Some(reply) => reply,
-        None => fault.kind.edit(route(&mut shared.state(), request)),
-    }
+    shared.state().answered(slot, reply.status);
+    reply
 }
 
 fn route(state: &mut State, request: &RecordedRequest) -> Reply {

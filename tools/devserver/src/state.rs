@@ -104,6 +104,13 @@ impl Settings {
     }
 }
 
+/// Where [`State::record`] put a request.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RecordSlot {
+    index: usize,
+    resets: u64,
+}
+
 /// Everything the server remembers; see the module docs for locking.
 pub(crate) struct State {
     defaults: Options,
@@ -119,6 +126,9 @@ pub(crate) struct State {
     pub settings: Settings,
     /// Protocol requests in arrival order.
     pub requests: Vec<RecordedRequest>,
+    /// Bumped by every `reset`, so that an answer does not land on a request
+    /// recorded after the one it answers.
+    resets: u64,
     /// Pending faults, FIFO.
     pub faults: VecDeque<Fault>,
     /// The egress test rig, once started (kept by `reset`).
@@ -139,6 +149,7 @@ impl State {
             seen_assertions: HashMap::new(),
             settings: Settings::from_options(options),
             requests: Vec::new(),
+            resets: 0,
             faults: VecDeque::new(),
             egress: None,
         };
@@ -156,8 +167,28 @@ impl State {
     /// Clears requests and faults and restores settings; keeps clients, users and tokens.
     pub fn reset(&mut self) {
         self.requests.clear();
+        self.resets += 1;
         self.faults.clear();
         self.settings = Settings::from_options(&self.defaults);
+    }
+
+    /// Records a protocol request; the slot is where its status goes once answered.
+    pub fn record(&mut self, request: RecordedRequest) -> RecordSlot {
+        self.requests.push(request);
+        RecordSlot {
+            index: self.requests.len() - 1,
+            resets: self.resets,
+        }
+    }
+
+    /// Notes the status answered to the request recorded in `slot` (unless a
+    /// reset has cleared it since).
+    pub fn answered(&mut self, slot: RecordSlot, status: u16) {
+        if slot.resets == self.resets {
+            if let Some(request) = self.requests.get_mut(slot.index) {
+                request.status = Some(status);
+            }
+        }
     }
 
     /// Adds a client or replaces its secret; an empty secret makes it public.

@@ -387,6 +387,55 @@ fn faults_are_consumed_then_gone() {
 }
 
 #[test]
+fn an_outage_is_a_large_fault_cleared_by_delete() {
+    let server = start();
+    let port = server.port();
+    let outage = json!({"path": "*", "count": 1_000_000, "status": 503});
+    assert_eq!(post_json(port, "/_dev/faults", &outage, &[]).status, 200);
+    assert_eq!(id_token(port, "dev-client", "dev-secret").status, 503);
+    assert_eq!(id_token(port, "dev-client", "dev-secret").status, 503);
+    let cleared = send(port, "DELETE", "/_dev/faults", &[], "");
+    assert_eq!((cleared.status, cleared.json()), (200, json!({"ok": true})));
+    assert_eq!(id_token(port, "dev-client", "dev-secret").status, 200);
+    assert_eq!(
+        send(port, "PUT", "/_dev/faults", &[], "").header("allow"),
+        Some("POST, DELETE")
+    );
+}
+
+#[test]
+fn recorded_requests_carry_their_arrival_time_and_status() {
+    let server = start();
+    let port = server.port();
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    server.push_fault(Fault::new("/oauth/token", FaultKind::status(503)));
+    id_token(port, "dev-client", "dev-secret");
+    id_token(port, "dev-client", "dev-secret");
+    send(port, "GET", "/outbound/env", &[], "");
+    let requests = send(port, "GET", "/_dev/requests", &[], "").json();
+    let statuses: Vec<&Value> = requests["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["status"])
+        .collect();
+    assert_eq!(statuses, [&json!(503), &json!(200), &json!(401)]);
+    let times: Vec<u64> = server
+        .requests()
+        .iter()
+        .map(|r| r.received_at_unix_ms)
+        .collect();
+    assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "{times:?}");
+    assert!(
+        times[0] >= before && times[2] < before + 60_000,
+        "{times:?}"
+    );
+}
+
+#[test]
 fn delayed_requests_do_not_block_others() {
     let server = start();
     let port = server.port();
@@ -411,6 +460,41 @@ fn delayed_requests_do_not_block_others() {
     assert_eq!(slow.join().unwrap(), 200);
     assert!(started.elapsed() >= Duration::from_millis(1500));
     assert_eq!(server.request_count("/outbound/env"), 64);
+}
+
+#[test]
+fn a_burst_of_keep_alive_connections_is_served() {
+    // tiny_http 0.12 can strand one connection of a burst until another one
+    // closes (src/nudge.rs); these connections all stay open until every one
+    // has its answer, so a stranded one would time out here.
+    const CONNECTIONS: usize = 64;
+    for _ in 0..3 {
+        let server = start();
+        let port = server.port();
+        let start = std::sync::Barrier::new(CONNECTIONS);
+        let done = std::sync::Barrier::new(CONNECTIONS);
+        let answered: Vec<bool> = thread::scope(|scope| {
+            let threads: Vec<_> = (0..CONNECTIONS)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                        stream
+                            .set_read_timeout(Some(Duration::from_secs(20)))
+                            .unwrap();
+                        let request = "GET /outbound/env HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+                        stream.write_all(request.as_bytes()).unwrap();
+                        let mut head = [0u8; 12];
+                        let answered = stream.read_exact(&mut head).is_ok();
+                        done.wait();
+                        answered && head.starts_with(b"HTTP/1.1 401")
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        assert!(answered.iter().all(|&a| a), "{answered:?}");
+    }
 }
 
 #[test]
