@@ -70,11 +70,25 @@ fn store_child() {
 
 /// Runs `count` children on the same settings at once; returns their failures.
 fn run_children(count: usize, settings_line: &str, seconds: u64) -> u64 {
+    run_children_with(count, settings_line, seconds, &[])
+}
+
+/// [`run_children`] with `extra` settings.
+fn run_children_with(
+    count: usize,
+    settings_line: &str,
+    seconds: u64,
+    extra: &[(&str, &str)],
+) -> u64 {
+    let mut settings_line = settings_line.to_owned();
+    for (key, value) in extra {
+        settings_line.push_str(&format!("\n{key}={value}"));
+    }
     let children: Vec<_> = (0..count)
         .map(|_| {
             Command::new(std::env::current_exe().unwrap())
                 .args(["--exact", "store_child", "--nocapture", "--test-threads=1"])
-                .env("WI_STORE_CHILD", settings_line)
+                .env("WI_STORE_CHILD", &settings_line)
                 .env("WI_STORE_SECONDS", seconds.to_string())
                 .stdout(Stdio::piped())
                 .spawn()
@@ -247,4 +261,44 @@ fn an_unusable_directory_is_a_store_error_at_client_creation() {
         .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Store, "{error}");
     }
+}
+
+#[test]
+fn during_an_outage_the_processes_of_a_host_share_a_failure() {
+    const SECONDS: u64 = 4;
+    let server = server();
+    let outage = || {
+        common::status_fault(
+            "/oauth/token",
+            503,
+            r#"{"error":"temporarily_unavailable"}"#,
+            u32::MAX,
+        )
+    };
+    let dir = TempDir::new("outage");
+    server.push_fault(outage());
+    let settings = child_settings(&server, Some(&store_option(&dir.0)));
+    let failures_shared = run_children_failing(8, &settings, SECONDS);
+    let shared = server.request_count("/oauth/token");
+    server.reset();
+    server.push_fault(outage());
+    let failures_alone = run_children_failing(8, &child_settings(&server, None), SECONDS);
+    let alone = server.request_count("/oauth/token");
+    println!(
+        "8 processes for {SECONDS} s of outage: {shared} token requests with a shared file \
+         store, {alone} with memory stores ({failures_shared} and {failures_alone} failed calls)"
+    );
+    assert!(
+        failures_shared > 0 && failures_alone > 0,
+        "the outage is seen"
+    );
+    assert!(
+        shared * 2 <= alone,
+        "{shared} requests shared vs {alone} alone"
+    );
+}
+
+/// As [`run_children`], for children whose calls are expected to fail.
+fn run_children_failing(count: usize, settings_line: &str, seconds: u64) -> u64 {
+    run_children_with(count, settings_line, seconds, &[("max_retries", "0")])
 }

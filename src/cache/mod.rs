@@ -9,7 +9,11 @@
 //!   each up to its own deadline, then take the still-valid token.
 //!
 //! A failed refresh while the token is still valid keeps it in service and backs
-//! off; a non-recoverable failure with no token is remembered for a few seconds.
+//! off; a non-recoverable failure with no token is remembered for a few seconds;
+//! from the second refresh in a row that fails for a transient reason with no
+//! valid token, the failure is remembered for a growing, jittered time (an
+//! outage costs the server one fetch per identity and backoff, not one per
+//! call, and recovery is spread).
 //! A token is never handed out at or past `expires_at`. A fetched token that
 //! may not be cached ([`Fetched::cacheable`]) goes to the callers of its
 //! flight only.
@@ -55,6 +59,11 @@ const REMEMBER_FAILURE: Duration = Duration::from_secs(5);
 const FAILURE_BACKOFF_MIN: Duration = Duration::from_secs(30);
 /// ...but never longer than half the token's remaining life, nor shorter than this.
 const FAILURE_BACKOFF_FLOOR: Duration = Duration::from_secs(1);
+/// Backoff after the second failed refresh in a row with no valid token,
+/// doubling with each further failure up to [`OUTAGE_BACKOFF_MAX`]; half of
+/// each is random (equal jitter).
+const OUTAGE_BACKOFF_BASE: Duration = Duration::from_secs(1);
+const OUTAGE_BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// Advisory window bounds (before expiry).
 const ADVISORY_MIN: Duration = Duration::from_secs(60);
 const ADVISORY_MAX: Duration = Duration::from_secs(300);
@@ -75,6 +84,11 @@ pub(crate) struct CachedToken {
     /// `refresh_in`, or `expires - window` (window jittered at placement).
     advisory_at: Option<Instant>,
     placed_buffer: Duration,
+    /// How much earlier than halfway to the mandatory point a token refreshes
+    /// when its advisory window does not fit its life (short tokens), in
+    /// thousandths of that usable life: 0 to 125, drawn at placement so that a
+    /// fleet does not refresh short tokens in step.
+    early_permille: u32,
     refresh_at: Instant,
     stale_at: Instant,
 }
@@ -109,8 +123,9 @@ impl CachedToken {
     /// not above twice the buffer is used for the first half of its life.
     /// Advisory point: `refresh_in` if the server sent one; else
     /// `expires - window`, window = half the lifetime clamped to 60 s..5 min,
-    /// less up to a quarter of it at random; if that falls after the mandatory
-    /// point, halfway to the mandatory point.
+    /// less up to a quarter of it at random; if that falls outside the usable
+    /// life, halfway to the mandatory point less up to an eighth of that
+    /// usable life at random.
     fn place(fetched: Fetched, expiry_buffer: Duration, clock: &dyn Clock) -> CachedToken {
         let lifetime = fetched.expires_in;
         let expires_at = fetched.sent_at + lifetime;
@@ -128,6 +143,7 @@ impl CachedToken {
             expires_at_unix_ms: unix_ms(clock, expires_at),
             advisory_at,
             placed_buffer: expiry_buffer,
+            early_permille: random_up_to(Duration::from_millis(125)).as_millis() as u32,
             refresh_at: expires_at,
             stale_at: expires_at,
         };
@@ -147,7 +163,8 @@ impl CachedToken {
     fn compute_points(&self, expiry_buffer: Duration) -> (Instant, Instant) {
         let lifetime = self.expires_at - self.issued_at;
         let stale_at = self.expires_at - expiry_buffer.min(lifetime / 2);
-        let halfway = self.issued_at + (stale_at - self.issued_at) / 2;
+        let usable = stale_at - self.issued_at;
+        let halfway = self.issued_at + usable / 2 - usable * self.early_permille / 1000;
         let refresh_at = match self.advisory_at {
             Some(advisory) if advisory >= self.issued_at && advisory < stale_at => advisory,
             _ => halfway,
@@ -210,6 +227,8 @@ struct State {
     finished: Option<(u64, Outcome)>,
     backoff_until: Option<Instant>,
     remembered: Option<(Error, Instant)>,
+    /// Refreshes in a row that failed for a transient (retryable) reason.
+    failures: u32,
     /// One warning per run of failures.
     warned: bool,
 }
@@ -630,6 +649,7 @@ impl TokenCache {
                 };
                 state.backoff_until = None;
                 state.remembered = None;
+                state.failures = 0;
                 state.warned = false;
                 bump(&self.counters.refreshes_succeeded);
                 (Ok(cached), Some(note))
@@ -637,6 +657,10 @@ impl TokenCache {
             Err(error) => {
                 let mut note = None;
                 bump(&self.counters.refreshes_failed);
+                state.failures = match error.is_retryable() {
+                    true => state.failures.saturating_add(1),
+                    false => 0,
+                };
                 if error.is_non_recoverable() {
                     state.remembered = Some((error.clone(), now + REMEMBER_FAILURE));
                 }
@@ -663,6 +687,10 @@ impl TokenCache {
                         ));
                     }
                 } else {
+                    if state.failures >= 2 {
+                        let backoff = outage_backoff(state.failures);
+                        state.remembered = Some((error.clone(), now + backoff));
+                    }
                     // Every caller waiting on this refresh gets this error.
                     note = Some((Level::Error, format!("token refresh failed: {error}")));
                 }
@@ -673,6 +701,16 @@ impl TokenCache {
         flights.done.notify_all();
         outcome
     }
+}
+
+/// How long the error of the `failures`-th failed refresh in a row (2 or more)
+/// is served without asking the server: 1 s doubling to 30 s, half of it random.
+fn outage_backoff(failures: u32) -> Duration {
+    let step = failures.saturating_sub(2).min(16);
+    let ceiling = OUTAGE_BACKOFF_BASE
+        .saturating_mul(1 << step)
+        .min(OUTAGE_BACKOFF_MAX);
+    ceiling / 2 + random_up_to(ceiling / 2)
 }
 
 /// Waits for `flight` and shares its outcome: its error if it failed, its

@@ -165,7 +165,11 @@ fn write_json(out: &mut impl Write, tokens: &StoredTokens) -> io::Result<()> {
         write_token(out, &exchanged.token)?;
         out.write_all(b"}")?;
     }
-    out.write_all(b"]}")
+    out.write_all(b"]")?;
+    if let Some(until) = tokens.failed_until_unix_ms {
+        write!(out, ",\"failed_until_unix_ms\":{until}")?;
+    }
+    out.write_all(b"}")
 }
 
 fn write_token(out: &mut impl Write, token: &StoredToken) -> io::Result<()> {
@@ -208,10 +212,12 @@ fn parse(value: &mut Value) -> Option<StoredTokens> {
             token: take_token(item)?,
         });
     }
+    let failed_until_unix_ms = map.get("failed_until_unix_ms").and_then(Value::as_i64);
     Some(StoredTokens {
         access_token,
         refresh_token,
         exchanged,
+        failed_until_unix_ms,
     })
 }
 

@@ -43,6 +43,9 @@ pub(crate) struct StoredTokens {
     pub(crate) refresh_token: Option<SecretString>,
     /// Exchanged tokens, each under its key (see [`StoreEntry::exchange_key`]).
     pub(crate) exchanged: Vec<StoredExchange>,
+    /// Until when the processes of the host take a failed refresh of another
+    /// process as their own answer instead of asking the server again.
+    pub(crate) failed_until_unix_ms: Option<i64>,
 }
 
 /// A token and the times that place it in the cache's states.

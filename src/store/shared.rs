@@ -6,18 +6,27 @@
 //! process refreshed it) and not yet stale for this caller is taken as it is;
 //! otherwise the flow fetches one and the entry is replaced. The refresh token
 //! always comes from the entry first, so a rotation made by another process is
-//! never undone. A store that fails (lock timeout, unreadable or unwritable
-//! file) is logged and the token is served from memory all the same.
+//! never undone. A refresh that fails for a transient reason is marked in the
+//! entry for a second or two, and the other processes of the host take that
+//! failure as their own answer meanwhile instead of each asking the server
+//! (an outage costs the server one attempt per host, not one per process). A
+//! store that fails (lock timeout, unreadable or unwritable file) is logged
+//! and the token is served from memory all the same.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{StoreEntry, StoredToken, StoredTokens};
 use crate::clock::{instant_of_unix_ms, unix_ms, Clock};
-use crate::error::Error;
+use crate::error::{Error, Operation};
 use crate::flow::{Fetched, TokenSource};
 use crate::log::{log, Level};
+use crate::retry::random_up_to;
 use crate::session::Session;
+
+/// How long a transient failure of one process is every process's answer
+/// (plus up to as much again at random, so the host's next attempts spread).
+const SHARED_FAILURE: Duration = Duration::from_secs(1);
 
 /// The flow's token source, behind the session's file store entry. Thread-safe.
 pub(crate) struct StoredSource {
@@ -116,14 +125,46 @@ impl TokenSource for StoredSource {
         if let Some(fetched) = stored.access_token.as_ref().and_then(|t| self.adoptable(t)) {
             return Ok(fetched);
         }
-        let fetched = self.flow.fetch(deadline)?;
+        let clock = session.config.clock.as_ref();
+        let now_ms = unix_ms(clock, clock.now());
+        if let Some(until) = stored.failed_until_unix_ms.filter(|until| *until > now_ms) {
+            // Another process of the host just failed: its answer is ours.
+            return Err(Error::new(
+                Operation::Refresh,
+                format!(
+                    "another process sharing the token store failed to refresh this token \
+                     just now; the next attempt is in {} ms",
+                    until - now_ms
+                ),
+            )
+            .retryable(true));
+        }
+        let fetched = match self.flow.fetch(deadline) {
+            Ok(fetched) => fetched,
+            Err(error) => {
+                if error.is_retryable() {
+                    // The others of the host take this failure as theirs for a
+                    // moment instead of each asking the server again.
+                    let pause = SHARED_FAILURE + random_up_to(SHARED_FAILURE);
+                    let marked = StoredTokens {
+                        failed_until_unix_ms: Some(now_ms + pause.as_millis() as i64),
+                        ..stored
+                    };
+                    if let Err(write_error) = entry.write(&marked) {
+                        warn("write", &write_error);
+                    }
+                }
+                return Err(error);
+            }
+        };
         let updated = StoredTokens {
-            access_token: Some(stored_token(&fetched, session.config.clock.as_ref())),
+            access_token: Some(stored_token(&fetched, clock)),
             refresh_token: session
                 .identity
                 .refresh_token()
                 .map(|token| (*token).clone()),
             exchanged: stored.exchanged,
+            failed_until_unix_ms: None,
         };
         if let Err(error) = entry.write(&updated) {
             warn("write", &error);

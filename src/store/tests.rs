@@ -55,6 +55,7 @@ fn token(value: &str, expires_at_unix_ms: i64) -> StoredToken {
 
 fn sample(exchange_key: String) -> StoredTokens {
     StoredTokens {
+        failed_until_unix_ms: None,
         access_token: Some(StoredToken {
             refresh_at_unix_ms: Some(1_700_000_600_000),
             ..token("access-token-value", 1_700_000_900_000)
