@@ -19,7 +19,7 @@
 //! flight only.
 //!
 //! One `TokenCache` holds the access token of an identity; the exchanged-token
-//! cache (`exchanged`) is a bounded LRU of them, one per exchange.
+//! cache (`exchanged`) is a bounded index of them, one per exchange.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -212,6 +212,12 @@ impl Fresh {
     pub(crate) fn lease(&self) -> Lease<'_> {
         self.cached().lease(self.refresh_at - self.now)
     }
+
+    /// The instant the token expires, and the instant it was found fresh at.
+    #[inline]
+    pub(crate) fn expiry(&self) -> (Instant, Instant) {
+        (self.cached().expires_at, self.now)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -301,7 +307,16 @@ impl TokenCache {
         // earlier instruction, the load's atomic exchange included (2 ns).
         // Read a few nanoseconds earlier, `now` serves a token that long
         // past its advisory point at most.
-        let now = self.clock.now();
+        self.fresh_at(self.clock.now(), expiry_buffer)
+    }
+
+    /// [`TokenCache::fresh`] at `now`, read on this cache's clock by a
+    /// caller that had work to overlap with the clock's read (it waits for
+    /// every earlier instruction, not for later ones): a few nanoseconds
+    /// before, so that a token that long past its advisory point at most is
+    /// still served.
+    #[inline(always)]
+    pub(crate) fn fresh_at(&self, now: Instant, expiry_buffer: Duration) -> Option<Fresh> {
         let held = self.current.load();
         let (refresh_at, _) = held.as_ref()?.points(expiry_buffer);
         if now >= refresh_at {
@@ -803,5 +818,6 @@ impl TokenCache {
 #[cfg(test)]
 mod scenarios;
 
+mod exchange_key;
 pub(crate) mod exchanged;
-mod lru;
+mod index;

@@ -17,10 +17,9 @@ mod source;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cache::exchanged::Exchanged;
-use crate::cache::{Call, Lease, TokenSource};
+use crate::cache::exchanged::{ExchangeDetails, Lent};
+use crate::cache::{Call, TokenSource};
 use crate::client::{Client, ExchangedToken};
-use crate::clock::unix_ms;
 use crate::error::Error;
 use crate::protocol::{ExchangeParams, TOKEN_TYPE_ACCESS_TOKEN};
 use crate::secret::SecretString;
@@ -29,10 +28,10 @@ use crate::store::StoredExchangeSource;
 pub(crate) use source::ExchangeSource;
 
 /// What to exchange: a general exchange's parameters, or a delegation.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub(crate) enum Exchange<'a> {
     /// `wi_exchange_token`.
-    General(&'a ExchangeParams<'a>),
+    General(ExchangeParams<'a>),
     /// `wi_get_delegated_token`.
     Delegation {
         user_token: &'a str,
@@ -41,9 +40,62 @@ pub(crate) enum Exchange<'a> {
     },
 }
 
+/// What to exchange, as the bytes of its parameters before any check: all
+/// that the cached path reads (see [`Client::exchanged_unchecked_with`]).
+#[derive(Clone, Copy)]
+pub(crate) enum ExchangeBytes<'a> {
+    /// A general exchange: [`ExchangeParams`] as bytes.
+    General(ParamBytes<'a>),
+    /// A delegation.
+    Delegation {
+        user_token: &'a [u8],
+        audience: Option<&'a [u8]>,
+        scope: Option<&'a [u8]>,
+    },
+}
+
+/// The fields of [`ExchangeParams`] as bytes.
+#[derive(Clone, Copy)]
+pub(crate) struct ParamBytes<'a> {
+    pub(crate) subject_token: &'a [u8],
+    pub(crate) subject_token_type: Option<&'a [u8]>,
+    pub(crate) audience: Option<&'a [u8]>,
+    pub(crate) resource: Option<&'a [u8]>,
+    pub(crate) scope: Option<&'a [u8]>,
+    pub(crate) requested_token_type: Option<&'a [u8]>,
+    pub(crate) actor_token: Option<&'a [u8]>,
+    pub(crate) actor_token_type: Option<&'a [u8]>,
+}
+
 /// Tags that keep the two kinds of exchange apart in the key.
 const GENERAL_TAG: &[u8] = b"E";
 const DELEGATION_TAG: &[u8] = b"D";
+
+impl<'a> ExchangeBytes<'a> {
+    /// `use_fields` applied to every field that makes the exchange, a tag
+    /// first: the cache key's input.
+    #[inline]
+    fn with_key_fields<R>(&self, use_fields: impl FnOnce(&[Option<&[u8]>]) -> R) -> R {
+        match *self {
+            ExchangeBytes::General(params) => use_fields(&[
+                Some(GENERAL_TAG),
+                Some(params.subject_token),
+                params.subject_token_type,
+                params.audience,
+                params.resource,
+                params.scope,
+                params.requested_token_type,
+                params.actor_token,
+                params.actor_token_type,
+            ]),
+            ExchangeBytes::Delegation {
+                user_token,
+                audience,
+                scope,
+            } => use_fields(&[Some(DELEGATION_TAG), Some(user_token), audience, scope]),
+        }
+    }
+}
 
 impl<'a> Exchange<'a> {
     /// Refuses what can never be a valid request, naming the argument (never its value).
@@ -92,39 +144,43 @@ impl<'a> Exchange<'a> {
         Ok(())
     }
 
-    /// `use_fields` applied to every field that makes the exchange, a tag
-    /// first: the cache key's input.
-    fn with_key_fields<R>(&self, use_fields: impl FnOnce(&[Option<&[u8]>]) -> R) -> R {
+    /// The exchange's parameters as bytes.
+    #[inline]
+    fn bytes(&self) -> ExchangeBytes<'a> {
         let bytes = |value: Option<&'a str>| value.map(str::as_bytes);
         match *self {
-            Exchange::General(params) => use_fields(&[
-                Some(GENERAL_TAG),
-                Some(params.subject_token.as_bytes()),
-                bytes(params.subject_token_type),
-                bytes(params.audience),
-                bytes(params.resource),
-                bytes(params.scope),
-                bytes(params.requested_token_type),
-                bytes(params.actor_token),
-                bytes(params.actor_token_type),
-            ]),
+            Exchange::General(params) => ExchangeBytes::General(ParamBytes {
+                subject_token: params.subject_token.as_bytes(),
+                subject_token_type: bytes(params.subject_token_type),
+                audience: bytes(params.audience),
+                resource: bytes(params.resource),
+                scope: bytes(params.scope),
+                requested_token_type: bytes(params.requested_token_type),
+                actor_token: bytes(params.actor_token),
+                actor_token_type: bytes(params.actor_token_type),
+            }),
             Exchange::Delegation {
                 user_token,
                 audience,
                 scope,
-            } => use_fields(&[
-                Some(DELEGATION_TAG),
-                Some(user_token.as_bytes()),
-                bytes(audience),
-                bytes(scope),
-            ]),
+            } => ExchangeBytes::Delegation {
+                user_token: user_token.as_bytes(),
+                audience: bytes(audience),
+                scope: bytes(scope),
+            },
         }
+    }
+
+    /// `use_fields` applied to every field that makes the exchange, a tag
+    /// first: the cache key's input.
+    fn with_key_fields<R>(&self, use_fields: impl FnOnce(&[Option<&[u8]>]) -> R) -> R {
+        self.bytes().with_key_fields(use_fields)
     }
 
     /// The parameters of the request (a delegation's actor token added at fetch time).
     fn params(&self) -> ExchangeParams<'a> {
         match *self {
-            Exchange::General(params) => *params,
+            Exchange::General(params) => params,
             Exchange::Delegation {
                 user_token,
                 audience,
@@ -157,7 +213,7 @@ impl Client {
     /// the cache, `expires_in` is the lifetime left and the other details
     /// are those of the answer that brought the token.
     pub fn exchange_token(&self, params: &ExchangeParams<'_>) -> Result<ExchangedToken, Error> {
-        self.exchanged_token(Exchange::General(params))
+        self.exchanged_token(Exchange::General(*params))
     }
 
     /// A token for this workload acting for a user (RFC 8693 delegation):
@@ -187,17 +243,20 @@ impl Client {
     /// it; `expires_in` is the lifetime left, to the nearest second (a token
     /// just fetched reports the server's figure).
     fn exchanged_token(&self, exchange: Exchange<'_>) -> Result<ExchangedToken, Error> {
-        let clock = self.config().clock.clone();
-        self.exchanged_with(exchange, |lease, entry| {
-            let details = entry.details.load_full().unwrap_or_default();
-            let left_ms = lease.expires_at_unix_ms - unix_ms(clock.as_ref(), clock.now());
-            let left_s = u64::try_from(left_ms.saturating_add(500) / 1000).unwrap_or(0);
+        self.exchanged_with(exchange, |lent| {
+            let details = lent.entry.details.load();
+            let detail = |field: fn(&ExchangeDetails) -> &Option<String>| {
+                details
+                    .as_deref()
+                    .and_then(|details| field(details).clone())
+            };
+            let left_ms = lent.expires_in().as_millis().saturating_add(500);
             ExchangedToken {
-                access_token: SecretString::from(lease.token),
-                issued_token_type: details.issued_token_type.clone(),
-                token_type: details.token_type.clone(),
-                expires_in: Duration::from_secs(left_s),
-                scope: details.scope.clone(),
+                access_token: SecretString::from(lent.token),
+                issued_token_type: detail(|details| &details.issued_token_type),
+                token_type: detail(|details| &details.token_type),
+                expires_in: Duration::from_secs(u64::try_from(left_ms / 1000).unwrap_or(u64::MAX)),
+                scope: detail(|details| &details.scope),
             }
         })
     }
@@ -205,11 +264,73 @@ impl Client {
     /// The token of `exchange`, lent to `use_token` with its entry: from the
     /// cache, or after the fetch the entry's state calls for. A failed
     /// exchange leaves nothing in the cache.
+    #[inline]
     pub(crate) fn exchanged_with<R>(
         &self,
         exchange: Exchange<'_>,
-        use_token: impl FnOnce(Lease<'_>, &Exchanged) -> R,
+        use_token: impl FnOnce(Lent<'_>) -> R,
     ) -> Result<R, Error> {
+        match self.cached_exchange_with(exchange.bytes(), use_token) {
+            Ok(result) => Ok(result),
+            Err(use_token) => self.exchanged_after_miss(exchange, use_token),
+        }
+    }
+
+    /// [`Client::exchanged_with`] for a caller holding unchecked arguments
+    /// (the C ABI): the cache is looked up with their bytes (`None`: a
+    /// required one is missing), and only on a miss does `checked` turn them
+    /// into an exchange (or the error it returns). Arguments are cached only
+    /// once checked and fetched, so a hit is of checked arguments: the cached
+    /// path validates no UTF-8 and allocates nothing.
+    #[inline]
+    pub(crate) fn exchanged_unchecked_with<'a, R>(
+        &self,
+        bytes: Option<ExchangeBytes<'_>>,
+        checked: impl FnOnce() -> Result<Exchange<'a>, Error>,
+        use_token: impl FnOnce(Lent<'_>) -> R,
+    ) -> Result<R, Error> {
+        let use_token = match bytes {
+            Some(bytes) => match self.cached_exchange_with(bytes, use_token) {
+                Ok(result) => return Ok(result),
+                Err(use_token) => use_token,
+            },
+            None => use_token,
+        };
+        self.exchanged_after_miss(checked()?, use_token)
+    }
+
+    /// The cached token of the exchange made of `bytes`, lent to `use_token`
+    /// if it is fresh; else `use_token` handed back. No lock, no allocation.
+    #[inline]
+    fn cached_exchange_with<R, F: FnOnce(Lent<'_>) -> R>(
+        &self,
+        bytes: ExchangeBytes<'_>,
+        use_token: F,
+    ) -> Result<R, F> {
+        let config = self.config();
+        if config.exchange_cache_size == 0 {
+            return Err(use_token);
+        }
+        let cache = &self.session().identity.exchanges;
+        // The clock before the key: its read waits for earlier instructions
+        // only, so the hash runs while it completes.
+        let now = cache.now();
+        match bytes.with_key_fields(|fields| cache.key(fields)) {
+            Some(key) => cache.fresh_with(key, now, config.expiry_buffer, use_token),
+            None => Err(use_token),
+        }
+    }
+
+    /// The token of `exchange` when the cache had no fresh one: checked, then
+    /// the fetch (or the wait for one) that its entry's state calls for. Kept
+    /// out of line, so that the cached path stays small.
+    #[inline(never)]
+    fn exchanged_after_miss<R>(
+        &self,
+        exchange: Exchange<'_>,
+        use_token: impl FnOnce(Lent<'_>) -> R,
+    ) -> Result<R, Error> {
+        exchange.check()?;
         let session = self.session();
         let config = self.config();
         let cache = &session.identity.exchanges;
@@ -217,22 +338,10 @@ impl Client {
             0 => None,
             _ => exchange.with_key_fields(|fields| cache.key(fields)),
         };
-        // A fresh cached token, lent at once. Arguments are checked after a
-        // miss only: a bad one was never fetched, so it is never a hit.
-        let mut use_token = Some(use_token);
-        if let Some(entry) = key.and_then(|key| cache.lookup(key)) {
-            let lend = |lease: Lease<'_>| use_token.take().map(|lend| lend(lease, &entry));
-            if let Ok(Some(result)) = entry.tokens.fresh_with(config.expiry_buffer, lend) {
-                return Ok(result);
-            }
-        }
-        let use_token = use_token.expect("a token is lent once, and only on success");
-        exchange.check()?;
         let entry = match key {
             Some(key) => cache.entry(key),
             None => cache.detached(),
         };
-        let lend = |lease: Lease<'_>| use_token(lease, &entry);
         let exchange_source = ExchangeSource::new(self.clone(), &exchange, entry.clone());
         let source: Arc<dyn TokenSource> = match (&session.identity.store, key) {
             (Some(_), Some(_)) => Arc::new(
@@ -246,7 +355,12 @@ impl Client {
             deadline: session.deadline(),
         };
         match entry.tokens.get(&source, call) {
-            Ok(token) => Ok(lend(token.lease(Duration::ZERO))),
+            Ok(token) => Ok(use_token(Lent::new(
+                token.token.expose(),
+                &entry,
+                token.expires_at,
+                session.now(),
+            ))),
             Err(error) => {
                 if let Some(key) = key {
                     cache.forget_failed(key, &entry);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::Exchange;
-use crate::cache::exchanged::{ExchangeDetails, Exchanged};
+use crate::cache::exchanged::{Entry, ExchangeDetails};
 use crate::client::Client;
 use crate::client_auth::Purpose;
 use crate::error::{Error, Operation};
@@ -63,11 +63,11 @@ pub(crate) struct ExchangeSource {
     params: OwnedParams,
     /// A delegation: the actor token is the client's own access token.
     delegation: bool,
-    entry: Arc<Exchanged>,
+    entry: Arc<Entry>,
 }
 
 impl ExchangeSource {
-    pub(crate) fn new(client: Client, exchange: &Exchange<'_>, entry: Arc<Exchanged>) -> Self {
+    pub(crate) fn new(client: Client, exchange: &Exchange<'_>, entry: Arc<Entry>) -> Self {
         ExchangeSource {
             client,
             params: OwnedParams::of(&exchange.params()),

@@ -89,6 +89,16 @@ pub(crate) unsafe fn optional_str_arg<'a>(
         .map_err(|_| Error::invalid_argument(format!("{name} is not valid UTF-8")))
 }
 
+/// An optional string argument as bytes, unchecked (NULL is `None`): for a
+/// cached path that only compares them with checked ones.
+///
+/// # Safety
+/// As [`str_arg`].
+#[inline]
+pub(crate) unsafe fn optional_bytes_arg<'a>(ptr: *const c_char) -> Option<&'a [u8]> {
+    (!ptr.is_null()).then(|| CStr::from_ptr(ptr).to_bytes())
+}
+
 /// A required pointer to a `#[repr(C)]` value.
 ///
 /// # Safety
@@ -340,6 +350,8 @@ mod tests {
                 Some("héllo")
             );
             assert_eq!(optional_str_arg(std::ptr::null(), "key").unwrap(), None);
+            assert_eq!(optional_bytes_arg(invalid.as_ptr()), Some(&b"f\xffo"[..]));
+            assert_eq!(optional_bytes_arg(std::ptr::null()), None);
             let error = str_arg(std::ptr::null(), "key").unwrap_err();
             assert_eq!(error.kind(), ErrorKind::InvalidArgument);
             assert!(error.message().contains("key is NULL"));

@@ -4,13 +4,14 @@ use std::ffi::c_char;
 
 use zeroize::Zeroizing;
 
+use crate::cache::exchanged::Lent;
 use crate::client::Client;
 use crate::config::ConfigBuilder;
 use crate::error::Error;
-use crate::exchange::Exchange;
+use crate::exchange::{Exchange, ExchangeBytes, ParamBytes};
 use crate::ffi::boundary::{
-    byte_buffer_arg, client_free, client_into_raw, client_ref, guard, optional_str_arg,
-    options_ref, out_arg, out_struct_arg, str_arg, string_into_raw, struct_arg,
+    byte_buffer_arg, client_free, client_into_raw, client_ref, guard, optional_bytes_arg,
+    optional_str_arg, options_ref, out_arg, out_struct_arg, str_arg, string_into_raw, struct_arg,
 };
 use crate::ffi::error::{wi_error, wi_status};
 use crate::ffi::options::wi_options;
@@ -396,30 +397,47 @@ pub unsafe extern "C" fn wi_exchange_token(
         let slot = out_arg(out_token, "out_token")?;
         let client = client.get()?;
         let params = struct_arg(params, "params")?;
-        let params = ExchangeParams {
-            subject_token: str_arg(params.subject_token, "params->subject_token")?,
-            subject_token_type: optional_str_arg(
-                params.subject_token_type,
-                "params->subject_token_type",
-            )?,
-            audience: optional_str_arg(params.audience, "params->audience")?,
-            resource: optional_str_arg(params.resource, "params->resource")?,
-            scope: optional_str_arg(params.scope, "params->scope")?,
-            requested_token_type: optional_str_arg(
-                params.requested_token_type,
-                "params->requested_token_type",
-            )?,
-            actor_token: optional_str_arg(params.actor_token, "params->actor_token")?,
-            actor_token_type: optional_str_arg(
-                params.actor_token_type,
-                "params->actor_token_type",
-            )?,
+        let bytes = optional_bytes_arg(params.subject_token).map(|subject_token| {
+            ExchangeBytes::General(ParamBytes {
+                subject_token,
+                subject_token_type: optional_bytes_arg(params.subject_token_type),
+                audience: optional_bytes_arg(params.audience),
+                resource: optional_bytes_arg(params.resource),
+                scope: optional_bytes_arg(params.scope),
+                requested_token_type: optional_bytes_arg(params.requested_token_type),
+                actor_token: optional_bytes_arg(params.actor_token),
+                actor_token_type: optional_bytes_arg(params.actor_token_type),
+            })
+        });
+        let checked = || {
+            Ok(Exchange::General(ExchangeParams {
+                subject_token: str_arg(params.subject_token, "params->subject_token")?,
+                subject_token_type: optional_str_arg(
+                    params.subject_token_type,
+                    "params->subject_token_type",
+                )?,
+                audience: optional_str_arg(params.audience, "params->audience")?,
+                resource: optional_str_arg(params.resource, "params->resource")?,
+                scope: optional_str_arg(params.scope, "params->scope")?,
+                requested_token_type: optional_str_arg(
+                    params.requested_token_type,
+                    "params->requested_token_type",
+                )?,
+                actor_token: optional_str_arg(params.actor_token, "params->actor_token")?,
+                actor_token_type: optional_str_arg(
+                    params.actor_token_type,
+                    "params->actor_token_type",
+                )?,
+            }))
         };
-        *slot = client.exchanged_with(Exchange::General(&params), |lease, _| {
-            string_into_raw(lease.token)
-        })?;
+        *slot = client.exchanged_unchecked_with(bytes, checked, copy_out)?;
         Ok(())
     })
+}
+
+/// Copies an exchanged token out (see `wi_free_string`).
+fn copy_out(lent: Lent<'_>) -> *mut c_char {
+    string_into_raw(lent.token)
 }
 
 /// Gets a token for this workload acting for a user (RFC 8693 delegation):
@@ -456,12 +474,19 @@ pub unsafe extern "C" fn wi_get_delegated_token(
     with_client(client, out_error, |client| {
         let slot = out_arg(out_token, "out_token")?;
         let client = client.get()?;
-        let delegation = Exchange::Delegation {
-            user_token: str_arg(user_token, "user_token")?,
-            audience: optional_str_arg(audience, "audience")?,
-            scope: optional_str_arg(scope, "scope")?,
+        let bytes = optional_bytes_arg(user_token).map(|user_token| ExchangeBytes::Delegation {
+            user_token,
+            audience: optional_bytes_arg(audience),
+            scope: optional_bytes_arg(scope),
+        });
+        let checked = || {
+            Ok(Exchange::Delegation {
+                user_token: str_arg(user_token, "user_token")?,
+                audience: optional_str_arg(audience, "audience")?,
+                scope: optional_str_arg(scope, "scope")?,
+            })
         };
-        *slot = client.exchanged_with(delegation, |lease, _| string_into_raw(lease.token))?;
+        *slot = client.exchanged_unchecked_with(bytes, checked, copy_out)?;
         Ok(())
     })
 }
