@@ -12,10 +12,18 @@
 //! `index`). An exchange that fails without a token is not kept at all, so
 //! refused tokens take no room.
 //!
-//! Locks. A cached call takes none: it finds its entry in the index and
-//! its token in the entry without a lock. The index's writers' mutex is held
-//! only to add or drop an entry, never during a fetch, and always before an
-//! entry's own lock, never after.
+//! Hits. The index publishes each entry's token beside it ([`Published`]):
+//! the token the entry held when a call last went through the entry's state
+//! machine (every call that finds no fresh token there does, and publishes
+//! what it leaves). A cached call hashes its key, loads its bucket and
+//! finds the token there, fresh or not: one atomic load, no lock. A newer
+//! token in the entry is published by the first call that finds the
+//! published one no longer fresh; a token that a service refused is dropped
+//! with its entry, whichever of the two holds it.
+//!
+//! Locks. The index's writers' mutex is held only to add, publish or drop
+//! an entry, never during a fetch, and always before an entry's own lock,
+//! never after.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -25,7 +33,7 @@ use arc_swap::ArcSwapOption;
 
 use super::exchange_key::{ExchangeKey, KeyHasher};
 use super::index::{Index, Node};
-use super::TokenCache;
+use super::{CachedToken, TokenCache};
 use crate::clock::Clock;
 use crate::log::{log, Level};
 use crate::stats::{bump, Counters};
@@ -49,11 +57,19 @@ pub(crate) struct Exchanged {
 /// An entry of the cache (or of no cache: see [`ExchangeCache::detached`]).
 pub(crate) type Entry = Node<Exchanged>;
 
+/// What the index publishes with an entry: a token it held, and the details
+/// of the answer that brought it.
+#[derive(Debug)]
+pub(crate) struct Published {
+    token: Arc<CachedToken>,
+    details: Option<Arc<ExchangeDetails>>,
+}
+
 /// An exchanged token lent to a caller for the length of a callback.
 pub(crate) struct Lent<'a> {
     pub(crate) token: &'a str,
-    /// Its entry (the details of the answer that brought it).
-    pub(crate) entry: &'a Exchanged,
+    /// The details of the answer that brought it, if known.
+    pub(crate) details: Option<&'a ExchangeDetails>,
     expires_at: Instant,
     /// When it was found valid.
     now: Instant,
@@ -63,13 +79,13 @@ impl<'a> Lent<'a> {
     /// `token`, which expires at `expires_at`, found valid at `now`.
     pub(crate) fn new(
         token: &'a str,
-        entry: &'a Exchanged,
+        details: Option<&'a ExchangeDetails>,
         expires_at: Instant,
         now: Instant,
     ) -> Self {
         Lent {
             token,
-            entry,
+            details,
             expires_at,
             now,
         }
@@ -93,7 +109,7 @@ pub(crate) struct ExchangeCache {
     /// `None` when the system had no random bytes to give for its key: then
     /// every exchange goes to the server.
     hasher: Option<KeyHasher>,
-    index: Index<Exchanged>,
+    index: Index<Exchanged, Published>,
     /// Hits and misses of every entry (each entry's state machine counts them).
     counters: Arc<Counters>,
     evictions: AtomicU64,
@@ -128,12 +144,12 @@ impl ExchangeCache {
         }
     }
 
-    /// The key of the exchange made of `fields` (a tag naming the kind of
-    /// exchange first, then every parameter in a fixed order, `None` for one
-    /// left out); `None` when the cache cannot be used.
+    /// The key of the exchange of kind `tag` made of `fields` (every
+    /// parameter in a fixed order, `None` for one left out); `None` when the
+    /// cache cannot be used.
     #[inline]
-    pub(crate) fn key(&self, fields: &[Option<&[u8]>]) -> Option<ExchangeKey> {
-        Some(self.hasher.as_ref()?.key(fields))
+    pub(crate) fn key(&self, tag: u8, fields: &[Option<&[u8]>]) -> Option<ExchangeKey> {
+        Some(self.hasher.as_ref()?.key(tag, fields))
     }
 
     /// The current instant on the clock of this cache's entries.
@@ -142,9 +158,9 @@ impl ExchangeCache {
         self.clock.now()
     }
 
-    /// The token of `key`'s entry, if the index holds one that is fresh at
-    /// `now` (read on [`ExchangeCache::now`]) for a caller whose buffer is
-    /// `expiry_buffer` (a hit, counted), lent to `use_token`; else
+    /// The token published with `key`'s entry, if the index holds one that
+    /// is fresh at `now` (read on [`ExchangeCache::now`]) for a caller whose
+    /// buffer is `expiry_buffer` (a hit, counted), lent to `use_token`; else
     /// `use_token` handed back. No lock, no allocation.
     #[inline]
     pub(crate) fn fresh_with<R, F: FnOnce(Lent<'_>) -> R>(
@@ -155,17 +171,42 @@ impl ExchangeCache {
         use_token: F,
     ) -> Result<R, F> {
         let mut use_token = Some(use_token);
-        let lent = self.index.find_with(key, |entry| {
-            let fresh = entry.tokens.fresh_at(now, expiry_buffer)?;
+        let lent = self.index.find_with(key, |_, published| {
+            let published = published?;
+            let token = &published.token;
+            token.fresh_until(now, expiry_buffer)?;
             let lend = use_token.take()?;
-            let (expires_at, now) = fresh.expiry();
-            Some(lend(Lent::new(fresh.token(), entry, expires_at, now)))
+            self.counters.cache_hits.bump();
+            let details = published.details.as_deref();
+            Some(lend(Lent::new(
+                token.token.expose(),
+                details,
+                token.expires_at,
+                now,
+            )))
         });
         match (lent.flatten(), use_token) {
             (Some(result), _) => Ok(result),
             (None, Some(use_token)) => Err(use_token),
             (None, None) => unreachable!("use_token is taken only to give a result"),
         }
+    }
+
+    /// Publishes what `entry` holds now (its token and details) beside it in
+    /// the index, if it is still there and held something else before.
+    pub(crate) fn publish(&self, entry: &Arc<Entry>) {
+        let token = entry.tokens.cached();
+        let details = entry.details.load_full();
+        self.index.publish(entry, |published| {
+            let unchanged = match published {
+                Some(published) => {
+                    same(Some(&published.token), token.as_ref())
+                        && same(published.details.as_ref(), details.as_ref())
+                }
+                None => token.is_none(),
+            };
+            (!unchanged).then(|| token.map(|token| Arc::new(Published { token, details })))
+        });
     }
 
     /// The entry of `key`, added (empty) when absent; an addition to a full
@@ -208,9 +249,12 @@ impl ExchangeCache {
     /// Drops every cached exchanged token equal to `rejected` (a token a
     /// service refused, or one revoked); returns whether one was.
     pub(crate) fn invalidate(&self, rejected: &str) -> bool {
-        let removed = self
-            .index
-            .retain(|entry| !entry.tokens.invalidate(rejected));
+        let removed = self.index.retain(|entry, published| {
+            let held = entry.tokens.invalidate(rejected);
+            let published =
+                published.is_some_and(|published| published.token.token.expose() == rejected);
+            !(held || published)
+        });
         !removed.is_empty()
     }
 
@@ -222,7 +266,7 @@ impl ExchangeCache {
 
     /// Forgets every entry (after a caught panic).
     pub(crate) fn clear(&self) {
-        let removed = self.index.retain(|_| false);
+        let removed = self.index.retain(|_, _| false);
         drop(removed);
     }
 
@@ -234,6 +278,15 @@ impl ExchangeCache {
             misses: stats.cache_misses,
             evictions: self.evictions.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// Whether `a` and `b` are the same value (or both none).
+fn same<T>(a: Option<&Arc<T>>, b: Option<&Arc<T>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
     }
 }
 
@@ -253,7 +306,7 @@ mod tests {
     fn the_index_holds_no_parameter() {
         let cache = cache(4);
         let token = b"a-subject-token-that-must-not-be-kept";
-        let key = cache.key(&[Some(b"exchange"), Some(token)]).unwrap();
+        let key = cache.key(b'E', &[Some(token)]).unwrap();
         let entry = cache.entry(key);
         let shown = format!("{:?} {:?}", cache, entry);
         assert!(!shown.contains("a-subject-token"), "{shown}");
@@ -264,7 +317,7 @@ mod tests {
     #[test]
     fn entries_are_shared_bounded_and_counted() {
         let cache = cache(2);
-        let key = |n: u8| cache.key(&[Some(&[n][..])]).unwrap();
+        let key = |n: u8| cache.key(b'T', &[Some(&[n][..])]).unwrap();
         let first = cache.entry(key(1));
         assert!(Arc::ptr_eq(&first, &cache.entry(key(1))));
         cache.entry(key(2));
@@ -303,10 +356,10 @@ mod tests {
     }
 
     #[test]
-    fn a_fresh_token_is_lent_without_a_lock_and_counted() {
+    fn a_published_fresh_token_is_lent_without_a_lock_and_counted() {
         let cache = cache(4);
         let buffer = Duration::from_secs(30);
-        let key = cache.key(&[Some(b"D"), Some(b"user")]).unwrap();
+        let key = cache.key(b'D', &[Some(b"user")]).unwrap();
         let lent = |lent: Lent<'_>| lent.token.to_owned();
         let now = || cache.now();
         assert!(
@@ -314,35 +367,71 @@ mod tests {
             "no entry"
         );
         let entry = cache.entry(key);
-        assert!(
-            cache.fresh_with(key, now(), buffer, lent).is_err(),
-            "no token"
-        );
-        let source: Arc<dyn TokenSource> = Arc::new(Issues("exchanged-1"));
         let call = Call {
             expiry_buffer: buffer,
             deadline: Instant::now() + Duration::from_secs(5),
         };
-        entry.tokens.get(&source, call).unwrap();
+        let fetch = |token: &'static str| {
+            let source: Arc<dyn TokenSource> = Arc::new(Issues(token));
+            entry.tokens.force_refresh(&source, call).unwrap();
+        };
+        fetch("exchanged-1");
+        assert!(
+            cache.fresh_with(key, now(), buffer, lent).is_err(),
+            "not published yet"
+        );
+        cache.publish(&entry);
         assert_eq!(
             cache.fresh_with(key, now(), buffer, lent).ok().unwrap(),
             "exchanged-1"
         );
-        let other = cache.key(&[Some(b"D"), Some(b"usex")]).unwrap();
+        let other = cache.key(b'D', &[Some(b"usex")]).unwrap();
         assert!(cache.fresh_with(other, now(), buffer, lent).is_err());
+        // Past the token's advisory point: not a hit.
+        let later = now() + Duration::from_secs(3600);
+        assert!(cache.fresh_with(key, later, buffer, lent).is_err());
+        // A newer token, published; then the older one refused: nothing is lent.
+        fetch("exchanged-2");
+        cache.publish(&entry);
+        assert_eq!(
+            cache.fresh_with(key, now(), buffer, lent).ok().unwrap(),
+            "exchanged-2"
+        );
         assert_eq!(
             cache.counts(),
             ExchangeCounts {
-                hits: 1,
-                misses: 1,
+                hits: 2,
+                misses: 0,
                 evictions: 0
             }
         );
-        assert!(cache.invalidate("exchanged-1"));
+        assert!(cache.invalidate("exchanged-2"));
         assert!(
             cache.fresh_with(key, now(), buffer, lent).is_err(),
             "dropped"
         );
         assert_eq!(cache.index.len(), 0);
+    }
+
+    #[test]
+    fn a_refused_token_still_published_drops_its_entry() {
+        let cache = cache(4);
+        let buffer = Duration::from_secs(30);
+        let key = cache.key(b'D', &[Some(b"user")]).unwrap();
+        let entry = cache.entry(key);
+        let call = Call {
+            expiry_buffer: buffer,
+            deadline: Instant::now() + Duration::from_secs(5),
+        };
+        let old: Arc<dyn TokenSource> = Arc::new(Issues("exchanged-old"));
+        entry.tokens.force_refresh(&old, call).unwrap();
+        cache.publish(&entry);
+        // The entry moved on; the published token is still the old one.
+        let new: Arc<dyn TokenSource> = Arc::new(Issues("exchanged-new"));
+        entry.tokens.force_refresh(&new, call).unwrap();
+        assert!(cache.invalidate("exchanged-old"));
+        let lent = |lent: Lent<'_>| lent.token.to_owned();
+        assert!(cache.fresh_with(key, cache.now(), buffer, lent).is_err());
+        assert!(!cache.invalidate("exchanged-old"), "gone");
     }
 }

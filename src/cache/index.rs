@@ -3,13 +3,15 @@
 //! an approximation of least recently used.
 //!
 //! Reads. A key picks a bucket of the table (a power of two of them); each
-//! bucket is an `ArcSwapOption` of an immutable chain of links. A lookup
-//! loads its bucket (no lock, no reference count on a shared line: see
-//! arc_swap), walks the chain and marks the entry it finds as referenced (a
-//! relaxed load, and a store only when the bit was clear). Writers never
-//! change a chain in place: they store a new one (sharing the links after a
-//! removed entry, copying those before it), so that a reader's chain stays
-//! whole for as long as it holds it.
+//! bucket is an `ArcSwapOption` of an immutable chain of links, each link an
+//! entry and a value published with it (the exchanged-token cache publishes
+//! the entry's current token there, so that a hit loads one pointer, not
+//! two). A lookup loads its bucket (no lock, no reference count on a shared
+//! line: see arc_swap), walks the chain and marks the entry it finds as
+//! referenced (a relaxed load, and a store only when the bit was clear).
+//! Writers never change a chain in place: they store a new one (sharing the
+//! links after the one changed, copying those before it), so that a
+//! reader's chain stays whole for as long as it holds it.
 //!
 //! Writes. Adding and removing take the writers' mutex. The writers keep
 //! every entry in a ring, and a hand: adding to a full index moves the hand
@@ -95,13 +97,15 @@ impl<V> Deref for Node<V> {
     }
 }
 
-/// A link of a bucket's chain; never changed once published.
-struct Link<V> {
+/// A link of a bucket's chain; never changed once in a bucket.
+struct Link<V, P> {
     node: Arc<Node<V>>,
-    next: Option<Arc<Link<V>>>,
+    /// The value published with the node (see [`Index::publish`]).
+    published: Option<Arc<P>>,
+    next: Option<Arc<Link<V, P>>>,
 }
 
-impl<V> Drop for Link<V> {
+impl<V, P> Drop for Link<V, P> {
     /// Drops the rest of the chain in a loop, not by recursion.
     fn drop(&mut self) {
         let mut next = self.next.take();
@@ -114,12 +118,15 @@ impl<V> Drop for Link<V> {
     }
 }
 
+/// A node and the value published with it.
+type Linked<V, P> = (Arc<Node<V>>, Option<Arc<P>>);
+
 /// The buckets; their number is a power of two.
-struct Table<V> {
-    buckets: Box<[ArcSwapOption<Link<V>>]>,
+struct Table<V, P> {
+    buckets: Box<[ArcSwapOption<Link<V, P>>]>,
 }
 
-impl<V> Table<V> {
+impl<V, P> Table<V, P> {
     fn new(buckets: usize) -> Box<Self> {
         Box::new(Table {
             buckets: (0..buckets).map(|_| ArcSwapOption::empty()).collect(),
@@ -127,7 +134,7 @@ impl<V> Table<V> {
     }
 
     #[inline]
-    fn bucket(&self, key: ExchangeKey) -> &ArcSwapOption<Link<V>> {
+    fn bucket(&self, key: ExchangeKey) -> &ArcSwapOption<Link<V, P>> {
         let mask = self.buckets.len() - 1;
         &self.buckets[key.bits() as usize & mask]
     }
@@ -146,74 +153,101 @@ impl<V> Table<V> {
         None
     }
 
-    fn push(&self, node: Arc<Node<V>>) {
+    /// Adds `node` in front of its chain (under the writers' lock).
+    fn push(&self, node: Arc<Node<V>>, published: Option<Arc<P>>) {
         let bucket = self.bucket(node.key);
         let next = bucket.load_full();
-        bucket.store(Some(Arc::new(Link { node, next })));
+        bucket.store(Some(Arc::new(Link {
+            node,
+            published,
+            next,
+        })));
     }
 
-    /// Unlinks `node` from its chain (under the writers' lock).
-    fn unlink(&self, node: &Arc<Node<V>>) {
+    /// Replaces the link of `node` in its chain by what `change` makes of its
+    /// published value: `None` keeps the chain, `Some(None)` drops the link,
+    /// `Some(Some(published))` a link with that value (under the writers' lock).
+    fn rewrite(
+        &self,
+        node: &Arc<Node<V>>,
+        change: impl FnOnce(Option<&Arc<P>>) -> Option<Option<Option<Arc<P>>>>,
+    ) {
         let bucket = self.bucket(node.key);
         let chain = bucket.load_full();
         let mut before = Vec::new();
         let mut link = chain.as_ref();
         while let Some(current) = link {
             if Arc::ptr_eq(&current.node, node) {
-                // The links before it, copied in front of the links after it.
-                let rest = before.into_iter().rev().fold(
-                    current.next.clone(),
-                    |next, node: &Arc<Node<V>>| {
+                let rest = match change(current.published.as_ref()) {
+                    None => return,
+                    Some(None) => current.next.clone(),
+                    Some(Some(published)) => Some(Arc::new(Link {
+                        node: node.clone(),
+                        published,
+                        next: current.next.clone(),
+                    })),
+                };
+                // The links before it, copied in front of the rest.
+                let chain = before
+                    .into_iter()
+                    .rev()
+                    .fold(rest, |next, earlier: &Link<V, P>| {
                         Some(Arc::new(Link {
-                            node: node.clone(),
+                            node: earlier.node.clone(),
+                            published: earlier.published.clone(),
                             next,
                         }))
-                    },
-                );
-                bucket.store(rest);
+                    });
+                bucket.store(chain);
                 return;
             }
-            before.push(&current.node);
+            before.push(&**current);
             link = current.next.as_ref();
         }
     }
 
-    /// Every node of the table.
-    fn nodes(&self) -> Vec<Arc<Node<V>>> {
-        let mut nodes = Vec::new();
+    /// Unlinks `node` from its chain (under the writers' lock).
+    fn unlink(&self, node: &Arc<Node<V>>) {
+        self.rewrite(node, |_| Some(None));
+    }
+
+    /// Every node of the table, with its published value.
+    fn links(&self) -> Vec<Linked<V, P>> {
+        let mut links = Vec::new();
         for bucket in self.buckets.iter() {
             let chain = bucket.load();
             let mut link = chain.as_deref();
             while let Some(current) = link {
-                nodes.push(current.node.clone());
+                links.push((current.node.clone(), current.published.clone()));
                 link = current.next.as_deref();
             }
         }
-        nodes
+        links
     }
 }
 
 /// What only writers touch, under their mutex.
-struct Writers<V> {
+struct Writers<V, P> {
     /// Every entry, in the order the hand visits them.
     ring: Vec<Arc<Node<V>>>,
     hand: usize,
     /// Tables that a larger one replaced (emptied): a reader may still hold
     /// one, by its address, so each stays in its box.
     #[allow(clippy::vec_box)]
-    replaced: Vec<Box<Table<V>>>,
+    replaced: Vec<Box<Table<V, P>>>,
 }
 
-/// A bounded map of `ExchangeKey` to `V`, read without a lock. Thread-safe.
-pub(crate) struct Index<V> {
+/// A bounded map of `ExchangeKey` to `V`, each entry with a value `P`
+/// published beside it, read without a lock. Thread-safe.
+pub(crate) struct Index<V, P> {
     /// The current table; null until the first entry. Freed with the index.
-    table: AtomicPtr<Table<V>>,
-    writers: ForkLocal<Mutex<Writers<V>>>,
+    table: AtomicPtr<Table<V, P>>,
+    writers: ForkLocal<Mutex<Writers<V, P>>>,
     /// The bound (kept outside the writers' state, which a child rebuilds).
     capacity: AtomicUsize,
 }
 
-impl<V> std::fmt::Debug for Index<V> {
+impl<V, P> std::fmt::Debug for Index<V, P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Index")
             .field("capacity", &self.capacity())
@@ -221,7 +255,7 @@ impl<V> std::fmt::Debug for Index<V> {
     }
 }
 
-impl<V> Drop for Index<V> {
+impl<V, P> Drop for Index<V, P> {
     fn drop(&mut self) {
         let table = *self.table.get_mut();
         if !table.is_null() {
@@ -232,7 +266,7 @@ impl<V> Drop for Index<V> {
     }
 }
 
-impl<V> Index<V> {
+impl<V, P> Index<V, P> {
     /// An empty index of at most `capacity` entries (at least one).
     pub(crate) fn new(capacity: usize) -> Self {
         Index {
@@ -249,27 +283,28 @@ impl<V> Index<V> {
 
     /// The current table, if there is one.
     #[inline]
-    fn table(&self) -> Option<&Table<V>> {
+    fn table(&self) -> Option<&Table<V, P>> {
         // SAFETY: a published table is freed only when the index drops
         // (replaced tables are kept until then), and it was fully built
         // before its pointer was stored (release, paired with this acquire).
         unsafe { self.table.load(Ordering::Acquire).as_ref() }
     }
 
-    /// `with` applied to the node of `key`, if the index holds one (marked
-    /// as used). No lock, no allocation; the node is borrowed for `with`.
+    /// `with` applied to the node of `key` and its published value, if the
+    /// index holds that node (marked as used). No lock, no allocation; both
+    /// are borrowed for `with`.
     #[inline]
     pub(crate) fn find_with<R>(
         &self,
         key: ExchangeKey,
-        with: impl FnOnce(&Node<V>) -> R,
+        with: impl FnOnce(&Node<V>, Option<&P>) -> R,
     ) -> Option<R> {
         let chain = self.table()?.bucket(key).load();
         let mut link = chain.as_deref();
         while let Some(current) = link {
             if current.node.key == key {
                 current.node.touch();
-                return Some(with(&current.node));
+                return Some(with(&current.node, current.published.as_deref()));
             }
             link = current.next.as_deref();
         }
@@ -277,9 +312,10 @@ impl<V> Index<V> {
     }
 
     /// This process's writers' state (see the module doc on fork).
-    fn writers(&self) -> Arc<Mutex<Writers<V>>> {
+    fn writers(&self) -> Arc<Mutex<Writers<V, P>>> {
         self.writers.get(|_inherited| {
-            let ring = self.table().map(Table::nodes).unwrap_or_default();
+            let links = self.table().map(Table::links).unwrap_or_default();
+            let ring: Vec<_> = links.into_iter().map(|(node, _)| node).collect();
             for (slot, node) in ring.iter().enumerate() {
                 node.set_slot(slot);
             }
@@ -293,7 +329,7 @@ impl<V> Index<V> {
 
     /// The current table for a writer (holding the writers' lock), made on
     /// first use.
-    fn table_for_writers(&self, _writers: &Writers<V>) -> &Table<V> {
+    fn table_for_writers(&self, _writers: &Writers<V, P>) -> &Table<V, P> {
         if let Some(table) = self.table() {
             return table;
         }
@@ -344,7 +380,7 @@ impl<V> Index<V> {
                 writers.ring.push(node.clone());
             }
         }
-        table.push(node.clone());
+        table.push(node.clone(), None);
         let entries = writers.ring.len();
         if entries > table.buckets.len() {
             self.grow(&mut writers, entries.next_power_of_two());
@@ -355,7 +391,7 @@ impl<V> Index<V> {
     /// Moves the hand to the first node it finds unreferenced (clearing the
     /// bits it passes, at most two turns) and returns that node, still in
     /// the ring and the table; `None` for an empty ring.
-    fn evict(&self, writers: &mut Writers<V>) -> Option<Arc<Node<V>>> {
+    fn evict(&self, writers: &mut Writers<V, P>) -> Option<Arc<Node<V>>> {
         let length = writers.ring.len();
         if length == 0 {
             return None;
@@ -374,10 +410,12 @@ impl<V> Index<V> {
     /// Replaces the table by one of `buckets` buckets holding every node,
     /// then empties the old one (kept until the index drops: a reader may
     /// hold it).
-    fn grow(&self, writers: &mut Writers<V>, buckets: usize) {
+    fn grow(&self, writers: &mut Writers<V, P>, buckets: usize) {
         let table = Table::new(buckets);
-        for node in &writers.ring {
-            table.push(node.clone());
+        if let Some(old) = self.table() {
+            for (node, published) in old.links() {
+                table.push(node, published);
+            }
         }
         let old = self.table.swap(Box::into_raw(table), Ordering::AcqRel);
         // SAFETY: `old` was published by this index and is never freed while
@@ -405,15 +443,34 @@ impl<V> Index<V> {
         Some(node)
     }
 
-    /// Keeps the nodes for which `keep` is true; returns the others.
-    pub(crate) fn retain(&self, mut keep: impl FnMut(&Node<V>) -> bool) -> Vec<Arc<Node<V>>> {
+    /// Publishes a value with `node`, if it is still in the index: `change`
+    /// gets the value published now and returns the one to publish instead
+    /// (`Some(None)`: none), or `None` to keep it.
+    pub(crate) fn publish(
+        &self,
+        node: &Arc<Node<V>>,
+        change: impl FnOnce(Option<&Arc<P>>) -> Option<Option<Arc<P>>>,
+    ) {
+        let writers = self.writers();
+        let _writers = lock(&writers);
+        if let Some(table) = self.table() {
+            table.rewrite(node, |published| change(published).map(Some));
+        }
+    }
+
+    /// Keeps the nodes for which `keep` (given each with its published
+    /// value) is true; returns the others.
+    pub(crate) fn retain(
+        &self,
+        mut keep: impl FnMut(&Node<V>, Option<&P>) -> bool,
+    ) -> Vec<Arc<Node<V>>> {
         let writers = self.writers();
         let mut writers = lock(&writers);
-        let doomed: Vec<Arc<Node<V>>> = writers
-            .ring
-            .iter()
-            .filter(|node| !keep(node))
-            .cloned()
+        let links = self.table().map(Table::links).unwrap_or_default();
+        let doomed: Vec<Arc<Node<V>>> = links
+            .into_iter()
+            .filter(|(node, published)| !keep(node, published.as_deref()))
+            .map(|(node, _)| node)
             .collect();
         for node in &doomed {
             self.remove(&mut writers, node);
@@ -422,7 +479,7 @@ impl<V> Index<V> {
     }
 
     /// Takes `node` (present) out of the table and the ring.
-    fn remove(&self, writers: &mut Writers<V>, node: &Arc<Node<V>>) {
+    fn remove(&self, writers: &mut Writers<V, P>, node: &Arc<Node<V>>) {
         if let Some(table) = self.table() {
             table.unlink(node);
         }
@@ -456,11 +513,13 @@ mod tests {
     fn keys(count: usize) -> Vec<ExchangeKey> {
         let hasher = KeyHasher::random().unwrap();
         (0..count)
-            .map(|n| hasher.key(&[Some(&n.to_le_bytes())]))
+            .map(|n| hasher.key(b'T', &[Some(&n.to_le_bytes())]))
             .collect()
     }
 
-    fn index(capacity: usize) -> Index<usize> {
+    type Values = Index<usize, &'static str>;
+
+    fn index(capacity: usize) -> Values {
         Index::new(capacity)
     }
 
@@ -468,12 +527,12 @@ mod tests {
         nodes.iter().map(|node| node.value).collect()
     }
 
-    fn find(index: &Index<usize>, key: ExchangeKey) -> Option<usize> {
-        index.find_with(key, |node| **node)
+    fn find(index: &Values, key: ExchangeKey) -> Option<usize> {
+        index.find_with(key, |node, _| **node)
     }
 
     /// The values in the ring, from the hand on.
-    fn order(index: &Index<usize>) -> Vec<usize> {
+    fn order(index: &Values) -> Vec<usize> {
         let writers = index.writers();
         let writers = lock(&writers);
         let length = writers.ring.len();
@@ -486,13 +545,13 @@ mod tests {
     }
 
     /// Every node the table holds, as values, sorted; each is in the ring too.
-    fn in_table(index: &Index<usize>) -> Vec<usize> {
+    fn in_table(index: &Values) -> Vec<usize> {
         let mut values: Vec<usize> = index
             .table()
-            .map(Table::nodes)
+            .map(Table::links)
             .unwrap_or_default()
             .iter()
-            .map(|node| node.value)
+            .map(|(node, _)| node.value)
             .collect();
         values.sort_unstable();
         let mut ring = order(index);
@@ -548,7 +607,7 @@ mod tests {
         assert_eq!(index.remove_if(keys[2], |_| true).map(|n| n.value), Some(2));
         assert_eq!(find(&index, keys[2]), None);
         assert_eq!(in_table(&index), [0, 1, 3, 4]);
-        let removed = index.retain(|node| node.value != 4 && node.value != 0);
+        let removed = index.retain(|node, _| node.value != 4 && node.value != 0);
         assert_eq!(removed.len(), 2);
         assert_eq!(in_table(&index), [1, 3]);
         for (n, key) in keys.iter().enumerate().skip(5) {
@@ -561,7 +620,7 @@ mod tests {
         assert_eq!(index.capacity(), 6);
         index.get_or_insert(keys[2], || 2);
         assert_eq!(in_table(&index), [1, 2, 3, 5, 6, 7]);
-        assert_eq!(index.retain(|_| false).len(), 6);
+        assert_eq!(index.retain(|_, _| false).len(), 6);
         assert_eq!(in_table(&index), Vec::<usize>::new());
         assert_eq!(index.len(), 0);
     }
@@ -586,7 +645,7 @@ mod tests {
         assert!(writers
             .replaced
             .iter()
-            .all(|table| table.nodes().is_empty()));
+            .all(|table| table.links().is_empty()));
     }
 
     #[test]
@@ -599,7 +658,7 @@ mod tests {
                 std::thread::spawn(move || {
                     for round in 0..2000 {
                         let n = (round * 7 + thread * 13) % keys.len();
-                        match index.find_with(keys[n], |node| **node) {
+                        match index.find_with(keys[n], |node, _| **node) {
                             Some(value) => assert_eq!(value, n, "a key finds its own value"),
                             None => {
                                 let (node, _) = index.get_or_insert(keys[n], || n);
@@ -621,11 +680,53 @@ mod tests {
     }
 
     #[test]
+    fn published_values_follow_their_node() {
+        let index = index(64);
+        let keys = keys(40);
+        let nodes: Vec<_> = (0..4)
+            .map(|n| index.get_or_insert(keys[n], || n).0)
+            .collect();
+        let published = |key| {
+            index
+                .find_with(key, |_, published| published.copied())
+                .flatten()
+        };
+        assert_eq!(published(keys[2]), None, "nothing published yet");
+        index.publish(&nodes[2], |now| {
+            assert!(now.is_none());
+            Some(Some(Arc::new("two")))
+        });
+        index.publish(&nodes[1], |_| Some(Some(Arc::new("one"))));
+        assert_eq!(published(keys[2]), Some("two"));
+        assert_eq!(published(keys[1]), Some("one"));
+        index.publish(&nodes[2], |now| {
+            assert_eq!(now.map(|value| **value), Some("two"));
+            None
+        });
+        assert_eq!(published(keys[2]), Some("two"), "kept");
+        index.publish(&nodes[1], |_| Some(None));
+        assert_eq!(published(keys[1]), None, "withdrawn");
+        // Kept across the table's growth, and given to retain.
+        for (n, key) in keys.iter().enumerate().skip(4).take(30) {
+            index.get_or_insert(*key, || n);
+        }
+        assert!(index.table().unwrap().buckets.len() > 16);
+        let removed = index.retain(|_, published| published != Some(&"two"));
+        assert_eq!(values(removed), [2]);
+        assert_eq!(find(&index, keys[2]), None);
+        // A node no longer in the index publishes nothing.
+        index.publish(&nodes[2], |_| Some(Some(Arc::new("late"))));
+        assert_eq!(published(keys[2]), None);
+        assert_eq!(in_table(&index).len(), 33);
+    }
+
+    #[test]
     fn long_chains_drop_without_recursion() {
         let mut next = None;
         for n in 0..200_000 {
-            next = Some(Arc::new(Link {
+            next = Some(Arc::new(Link::<usize, ()> {
                 node: Arc::new(Node::unindexed(n)),
+                published: None,
                 next,
             }));
         }

@@ -172,6 +172,14 @@ impl CachedToken {
         (refresh_at.min(stale_at), stale_at)
     }
 
+    /// Its advisory point for a caller whose buffer is `expiry_buffer`, if
+    /// `now` is before it: the token is fresh (what a cache hit is).
+    #[inline(always)]
+    pub(crate) fn fresh_until(&self, now: Instant, expiry_buffer: Duration) -> Option<Instant> {
+        let (refresh_at, _) = self.points(expiry_buffer);
+        (now < refresh_at).then_some(refresh_at)
+    }
+
     /// The token lent for `fresh_for` (zero: ask again next time).
     pub(crate) fn lease(&self, fresh_for: Duration) -> Lease<'_> {
         Lease {
@@ -211,12 +219,6 @@ impl Fresh {
     #[inline]
     pub(crate) fn lease(&self) -> Lease<'_> {
         self.cached().lease(self.refresh_at - self.now)
-    }
-
-    /// The instant the token expires, and the instant it was found fresh at.
-    #[inline]
-    pub(crate) fn expiry(&self) -> (Instant, Instant) {
-        (self.cached().expires_at, self.now)
     }
 }
 
@@ -307,21 +309,9 @@ impl TokenCache {
         // earlier instruction, the load's atomic exchange included (2 ns).
         // Read a few nanoseconds earlier, `now` serves a token that long
         // past its advisory point at most.
-        self.fresh_at(self.clock.now(), expiry_buffer)
-    }
-
-    /// [`TokenCache::fresh`] at `now`, read on this cache's clock by a
-    /// caller that had work to overlap with the clock's read (it waits for
-    /// every earlier instruction, not for later ones): a few nanoseconds
-    /// before, so that a token that long past its advisory point at most is
-    /// still served.
-    #[inline(always)]
-    pub(crate) fn fresh_at(&self, now: Instant, expiry_buffer: Duration) -> Option<Fresh> {
+        let now = self.clock.now();
         let held = self.current.load();
-        let (refresh_at, _) = held.as_ref()?.points(expiry_buffer);
-        if now >= refresh_at {
-            return None;
-        }
+        let refresh_at = held.as_ref()?.fresh_until(now, expiry_buffer)?;
         self.counters.cache_hits.bump();
         Some(Fresh {
             held,
@@ -342,6 +332,11 @@ impl TokenCache {
             Some(fresh) => Ok(use_token(fresh.lease())),
             None => Err(use_token),
         }
+    }
+
+    /// The cached token, if any (fresh or not).
+    pub(crate) fn cached(&self) -> Option<Arc<CachedToken>> {
+        self.current.load_full()
     }
 
     /// The expiry (Unix ms) of the cached token, if any.

@@ -68,31 +68,33 @@ pub(crate) struct ParamBytes<'a> {
 }
 
 /// Tags that keep the two kinds of exchange apart in the key.
-const GENERAL_TAG: &[u8] = b"E";
-const DELEGATION_TAG: &[u8] = b"D";
+const GENERAL_TAG: u8 = b'E';
+const DELEGATION_TAG: u8 = b'D';
 
 impl<'a> ExchangeBytes<'a> {
-    /// `use_fields` applied to every field that makes the exchange, a tag
-    /// first: the cache key's input.
+    /// `use_fields` applied to a tag naming the kind of exchange and every
+    /// field that makes it: the cache key's input.
     #[inline]
-    fn with_key_fields<R>(&self, use_fields: impl FnOnce(&[Option<&[u8]>]) -> R) -> R {
+    fn with_key_fields<R>(&self, use_fields: impl FnOnce(u8, &[Option<&[u8]>]) -> R) -> R {
         match *self {
-            ExchangeBytes::General(params) => use_fields(&[
-                Some(GENERAL_TAG),
-                Some(params.subject_token),
-                params.subject_token_type,
-                params.audience,
-                params.resource,
-                params.scope,
-                params.requested_token_type,
-                params.actor_token,
-                params.actor_token_type,
-            ]),
+            ExchangeBytes::General(params) => use_fields(
+                GENERAL_TAG,
+                &[
+                    Some(params.subject_token),
+                    params.subject_token_type,
+                    params.audience,
+                    params.resource,
+                    params.scope,
+                    params.requested_token_type,
+                    params.actor_token,
+                    params.actor_token_type,
+                ],
+            ),
             ExchangeBytes::Delegation {
                 user_token,
                 audience,
                 scope,
-            } => use_fields(&[Some(DELEGATION_TAG), Some(user_token), audience, scope]),
+            } => use_fields(DELEGATION_TAG, &[Some(user_token), audience, scope]),
         }
     }
 }
@@ -171,9 +173,9 @@ impl<'a> Exchange<'a> {
         }
     }
 
-    /// `use_fields` applied to every field that makes the exchange, a tag
-    /// first: the cache key's input.
-    fn with_key_fields<R>(&self, use_fields: impl FnOnce(&[Option<&[u8]>]) -> R) -> R {
+    /// `use_fields` applied to a tag naming the kind of exchange and every
+    /// field that makes it: the cache key's input.
+    fn with_key_fields<R>(&self, use_fields: impl FnOnce(u8, &[Option<&[u8]>]) -> R) -> R {
         self.bytes().with_key_fields(use_fields)
     }
 
@@ -244,11 +246,8 @@ impl Client {
     /// just fetched reports the server's figure).
     fn exchanged_token(&self, exchange: Exchange<'_>) -> Result<ExchangedToken, Error> {
         self.exchanged_with(exchange, |lent| {
-            let details = lent.entry.details.load();
             let detail = |field: fn(&ExchangeDetails) -> &Option<String>| {
-                details
-                    .as_deref()
-                    .and_then(|details| field(details).clone())
+                lent.details.and_then(|details| field(details).clone())
             };
             let left_ms = lent.expires_in().as_millis().saturating_add(500);
             ExchangedToken {
@@ -315,7 +314,7 @@ impl Client {
         // The clock before the key: its read waits for earlier instructions
         // only, so the hash runs while it completes.
         let now = cache.now();
-        match bytes.with_key_fields(|fields| cache.key(fields)) {
+        match bytes.with_key_fields(|tag, fields| cache.key(tag, fields)) {
             Some(key) => cache.fresh_with(key, now, config.expiry_buffer, use_token),
             None => Err(use_token),
         }
@@ -336,7 +335,7 @@ impl Client {
         let cache = &session.identity.exchanges;
         let key = match config.exchange_cache_size {
             0 => None,
-            _ => exchange.with_key_fields(|fields| cache.key(fields)),
+            _ => exchange.with_key_fields(|tag, fields| cache.key(tag, fields)),
         };
         let entry = match key {
             Some(key) => cache.entry(key),
@@ -344,10 +343,9 @@ impl Client {
         };
         let exchange_source = ExchangeSource::new(self.clone(), &exchange, entry.clone());
         let source: Arc<dyn TokenSource> = match (&session.identity.store, key) {
-            (Some(_), Some(_)) => Arc::new(
-                exchange
-                    .with_key_fields(|fields| StoredExchangeSource::new(exchange_source, fields)),
-            ),
+            (Some(_), Some(_)) => Arc::new(exchange.with_key_fields(|tag, fields| {
+                StoredExchangeSource::new(exchange_source, tag, fields)
+            })),
             _ => Arc::new(exchange_source),
         };
         let call = Call {
@@ -355,12 +353,18 @@ impl Client {
             deadline: session.deadline(),
         };
         match entry.tokens.get(&source, call) {
-            Ok(token) => Ok(use_token(Lent::new(
-                token.token.expose(),
-                &entry,
-                token.expires_at,
-                session.now(),
-            ))),
+            Ok(token) => {
+                if key.is_some() {
+                    cache.publish(&entry);
+                }
+                let details = entry.details.load();
+                Ok(use_token(Lent::new(
+                    token.token.expose(),
+                    details.as_deref(),
+                    token.expires_at,
+                    session.now(),
+                )))
+            }
             Err(error) => {
                 if let Some(key) = key {
                     cache.forget_failed(key, &entry);

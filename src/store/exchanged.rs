@@ -33,11 +33,13 @@ pub(crate) struct StoredExchangeSource {
 }
 
 impl StoredExchangeSource {
-    /// `exchange` behind the store, its key made of `fields` (the exchange
-    /// cache's key fields: a tag, then every parameter, `None` for one left out).
-    pub(crate) fn new(exchange: ExchangeSource, fields: &[Option<&[u8]>]) -> Self {
-        let mut parts: Vec<&[u8]> = Vec::with_capacity(fields.len() * 2);
-        for field in fields {
+    /// `exchange` behind the store, its key made of `tag` and `fields` (the
+    /// exchange cache's key fields: a tag naming the kind of exchange, then
+    /// every parameter, `None` for one left out).
+    pub(crate) fn new(exchange: ExchangeSource, tag: u8, fields: &[Option<&[u8]>]) -> Self {
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(fields.len() * 2 + 2);
+        let tag = [tag];
+        for field in std::iter::once(Some(&tag[..])).chain(fields.iter().copied()) {
             match field {
                 Some(value) => parts.extend([&b"\x01"[..], value]),
                 None => parts.push(b"\x00"),
