@@ -59,7 +59,7 @@ pub(crate) type Entry = Node<Exchanged>;
 
 /// What the index publishes with an entry: a token it held, and the details
 /// of the answer that brought it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Published {
     token: Arc<CachedToken>,
     details: Option<Arc<ExchangeDetails>>,
@@ -205,7 +205,7 @@ impl ExchangeCache {
                 }
                 None => token.is_none(),
             };
-            (!unchanged).then(|| token.map(|token| Arc::new(Published { token, details })))
+            (!unchanged).then(|| token.map(|token| Published { token, details }))
         });
     }
 

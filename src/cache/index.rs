@@ -100,8 +100,11 @@ impl<V> Deref for Node<V> {
 /// A link of a bucket's chain; never changed once in a bucket.
 struct Link<V, P> {
     node: Arc<Node<V>>,
-    /// The value published with the node (see [`Index::publish`]).
-    published: Option<Arc<P>>,
+    /// The node's key, beside the pointer that a lookup follows next.
+    key: ExchangeKey,
+    /// The value published with the node (see [`Index::publish`]), in the
+    /// link: a hit reads it without following one more pointer.
+    published: Option<P>,
     next: Option<Arc<Link<V, P>>>,
 }
 
@@ -119,14 +122,14 @@ impl<V, P> Drop for Link<V, P> {
 }
 
 /// A node and the value published with it.
-type Linked<V, P> = (Arc<Node<V>>, Option<Arc<P>>);
+type Linked<V, P> = (Arc<Node<V>>, Option<P>);
 
 /// The buckets; their number is a power of two.
 struct Table<V, P> {
     buckets: Box<[ArcSwapOption<Link<V, P>>]>,
 }
 
-impl<V, P> Table<V, P> {
+impl<V, P: Clone> Table<V, P> {
     fn new(buckets: usize) -> Box<Self> {
         Box::new(Table {
             buckets: (0..buckets).map(|_| ArcSwapOption::empty()).collect(),
@@ -154,10 +157,11 @@ impl<V, P> Table<V, P> {
     }
 
     /// Adds `node` in front of its chain (under the writers' lock).
-    fn push(&self, node: Arc<Node<V>>, published: Option<Arc<P>>) {
+    fn push(&self, node: Arc<Node<V>>, published: Option<P>) {
         let bucket = self.bucket(node.key);
         let next = bucket.load_full();
         bucket.store(Some(Arc::new(Link {
+            key: node.key,
             node,
             published,
             next,
@@ -170,7 +174,7 @@ impl<V, P> Table<V, P> {
     fn rewrite(
         &self,
         node: &Arc<Node<V>>,
-        change: impl FnOnce(Option<&Arc<P>>) -> Option<Option<Option<Arc<P>>>>,
+        change: impl FnOnce(Option<&P>) -> Option<Option<Option<P>>>,
     ) {
         let bucket = self.bucket(node.key);
         let chain = bucket.load_full();
@@ -182,6 +186,7 @@ impl<V, P> Table<V, P> {
                     None => return,
                     Some(None) => current.next.clone(),
                     Some(Some(published)) => Some(Arc::new(Link {
+                        key: node.key,
                         node: node.clone(),
                         published,
                         next: current.next.clone(),
@@ -193,6 +198,7 @@ impl<V, P> Table<V, P> {
                     .rev()
                     .fold(rest, |next, earlier: &Link<V, P>| {
                         Some(Arc::new(Link {
+                            key: earlier.key,
                             node: earlier.node.clone(),
                             published: earlier.published.clone(),
                             next,
@@ -247,7 +253,7 @@ pub(crate) struct Index<V, P> {
     capacity: AtomicUsize,
 }
 
-impl<V, P> std::fmt::Debug for Index<V, P> {
+impl<V, P: Clone> std::fmt::Debug for Index<V, P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Index")
             .field("capacity", &self.capacity())
@@ -266,7 +272,7 @@ impl<V, P> Drop for Index<V, P> {
     }
 }
 
-impl<V, P> Index<V, P> {
+impl<V, P: Clone> Index<V, P> {
     /// An empty index of at most `capacity` entries (at least one).
     pub(crate) fn new(capacity: usize) -> Self {
         Index {
@@ -302,9 +308,9 @@ impl<V, P> Index<V, P> {
         let chain = self.table()?.bucket(key).load();
         let mut link = chain.as_deref();
         while let Some(current) = link {
-            if current.node.key == key {
+            if current.key == key {
                 current.node.touch();
-                return Some(with(&current.node, current.published.as_deref()));
+                return Some(with(&current.node, current.published.as_ref()));
             }
             link = current.next.as_deref();
         }
@@ -449,7 +455,7 @@ impl<V, P> Index<V, P> {
     pub(crate) fn publish(
         &self,
         node: &Arc<Node<V>>,
-        change: impl FnOnce(Option<&Arc<P>>) -> Option<Option<Arc<P>>>,
+        change: impl FnOnce(Option<&P>) -> Option<Option<P>>,
     ) {
         let writers = self.writers();
         let _writers = lock(&writers);
@@ -469,7 +475,7 @@ impl<V, P> Index<V, P> {
         let links = self.table().map(Table::links).unwrap_or_default();
         let doomed: Vec<Arc<Node<V>>> = links
             .into_iter()
-            .filter(|(node, published)| !keep(node, published.as_deref()))
+            .filter(|(node, published)| !keep(node, published.as_ref()))
             .map(|(node, _)| node)
             .collect();
         for node in &doomed {
@@ -694,13 +700,13 @@ mod tests {
         assert_eq!(published(keys[2]), None, "nothing published yet");
         index.publish(&nodes[2], |now| {
             assert!(now.is_none());
-            Some(Some(Arc::new("two")))
+            Some(Some("two"))
         });
-        index.publish(&nodes[1], |_| Some(Some(Arc::new("one"))));
+        index.publish(&nodes[1], |_| Some(Some("one")));
         assert_eq!(published(keys[2]), Some("two"));
         assert_eq!(published(keys[1]), Some("one"));
         index.publish(&nodes[2], |now| {
-            assert_eq!(now.map(|value| **value), Some("two"));
+            assert_eq!(now, Some(&"two"));
             None
         });
         assert_eq!(published(keys[2]), Some("two"), "kept");
@@ -715,7 +721,7 @@ mod tests {
         assert_eq!(values(removed), [2]);
         assert_eq!(find(&index, keys[2]), None);
         // A node no longer in the index publishes nothing.
-        index.publish(&nodes[2], |_| Some(Some(Arc::new("late"))));
+        index.publish(&nodes[2], |_| Some(Some("late")));
         assert_eq!(published(keys[2]), None);
         assert_eq!(in_table(&index).len(), 33);
     }
@@ -725,6 +731,7 @@ mod tests {
         let mut next = None;
         for n in 0..200_000 {
             next = Some(Arc::new(Link::<usize, ()> {
+                key: ExchangeKey::default(),
                 node: Arc::new(Node::unindexed(n)),
                 published: None,
                 next,

@@ -285,6 +285,7 @@ const HEADER: usize = std::mem::size_of::<usize>();
 /// The block is `malloc`ed with the length in front of the string, so that
 /// freeing needs no `strlen` and wipes every byte even if the caller wrote a
 /// NUL into it.
+#[inline]
 pub(crate) fn string_into_raw(value: &str) -> *mut c_char {
     let mut bytes = value.as_bytes();
     // One pass without early exit, which the compiler vectorises: on strings
