@@ -63,7 +63,7 @@ const FAILURE_BACKOFF_FLOOR: Duration = Duration::from_secs(1);
 /// doubling with each further failure up to [`OUTAGE_BACKOFF_MAX`]; half of
 /// each is random (equal jitter).
 const OUTAGE_BACKOFF_BASE: Duration = Duration::from_secs(1);
-const OUTAGE_BACKOFF_MAX: Duration = Duration::from_secs(30);
+const OUTAGE_BACKOFF_MAX: Duration = Duration::from_secs(10);
 /// Advisory window bounds (before expiry).
 const ADVISORY_MIN: Duration = Duration::from_secs(60);
 const ADVISORY_MAX: Duration = Duration::from_secs(300);
@@ -714,7 +714,7 @@ impl TokenCache {
 }
 
 /// How long the error of the `failures`-th failed refresh in a row (2 or more)
-/// is served without asking the server: 1 s doubling to 30 s, half of it random.
+/// is served without asking the server: 1 s doubling to 10 s, half of it random.
 fn outage_backoff(failures: u32) -> Duration {
     let step = failures.saturating_sub(2).min(16);
     let ceiling = OUTAGE_BACKOFF_BASE

@@ -250,12 +250,16 @@ impl Scenario {
             "spawn" => {
                 let (cache, source) = (self.cache.clone(), self.source());
                 let call = call(&self.clock, 5_000);
+                let before = self.source.fetches.load(Ordering::SeqCst);
                 self.spawned = Some(std::thread::spawn(move || {
                     token_of(cache.get(&source, call))
                 }));
-                // Let it take the lead before the next step.
+                // Let it take the lead, and its fetch start, before the next
+                // step (so that the fetch is not counted as the next step's).
                 let start = Instant::now();
-                while !self.cache.is_refreshing() {
+                while !self.cache.is_refreshing()
+                    || self.source.fetches.load(Ordering::SeqCst) == before
+                {
                     assert!(
                         start.elapsed() < Duration::from_secs(5),
                         "{}: spawn never fetched",
