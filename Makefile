@@ -52,7 +52,7 @@ test-c: build
 test-tsan:
 	scripts/tsan.sh
 
-# Miri over the C boundary's pointer helpers (src/ffi/boundary.rs tests).
+# Miri over the C boundary's pointer helpers and the exchange cache's lock-free index.
 test-miri:
 	scripts/miri.sh
 
