@@ -15,7 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 seconds=${1:-60}
 max_files=${FUZZ_CORPUS_MAX:-50}
-targets="token_response outbound_response options c_entry_points"
+targets="token_response outbound_response options c_entry_points oauth_response store_entry
+  skill_env_response skill_env_config"
 libfuzzer_limits="-max_len=4096 -timeout=10 -rss_limit_mb=2048"
 
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then

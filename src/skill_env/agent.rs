@@ -93,13 +93,17 @@ pub(crate) fn read_config(agent: &AgentDir) -> Result<AgentConfig, ConfigProblem
         )));
     }
     let unusable = |why: String| ConfigProblem::Unusable(format!("{}: {why}", file.display()));
-    let json = read_json(&file).map_err(unusable)?;
+    config_of(read_json(&file).map_err(unusable)?).map_err(|why| unusable(why.into()))
+}
+
+/// What the parsed `config.json` provides; `Err` says why it provides nothing.
+pub(crate) fn config_of(json: Value) -> Result<AgentConfig, &'static str> {
     let Value::Object(mut config) = json else {
-        return Err(unusable("not a JSON object".into()));
+        return Err("not a JSON object");
     };
     let pat_token = match config.remove("patToken") {
         Some(Value::String(token)) if !token.is_empty() => SecretString::new(token),
-        _ => return Err(unusable("no patToken (a non-empty string)".into())),
+        _ => return Err("no patToken (a non-empty string)"),
     };
     Ok(AgentConfig {
         pat_token,
@@ -141,18 +145,19 @@ pub(crate) fn read_ticket(file: &Path) -> Result<Option<SecretString>, String> {
             file.display()
         )
     })?;
+    ticket_of(json)
+        .map(Some)
+        .map_err(|why| format!("Invalid identity ticket file {}: {why}", file.display()))
+}
+
+/// The `IDENTITY_TICKET` of the parsed ticket file; `Err` says why there is none.
+pub(crate) fn ticket_of(json: Value) -> Result<SecretString, &'static str> {
     let Value::Object(mut object) = json else {
-        return Err(format!(
-            "Invalid identity ticket file {}: expected JSON object",
-            file.display()
-        ));
+        return Err("expected JSON object");
     };
     match object.remove("IDENTITY_TICKET") {
-        Some(Value::String(ticket)) if !ticket.is_empty() => Ok(Some(SecretString::new(ticket))),
-        _ => Err(format!(
-            "Invalid identity ticket file {}: missing IDENTITY_TICKET",
-            file.display()
-        )),
+        Some(Value::String(ticket)) if !ticket.is_empty() => Ok(SecretString::new(ticket)),
+        _ => Err("missing IDENTITY_TICKET"),
     }
 }
 

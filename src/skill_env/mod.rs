@@ -44,7 +44,11 @@ use crate::log::{log, Level};
 use crate::secret::SecretString;
 use crate::transport::{HttpRequest, Payload, Transport};
 use agent::ConfigProblem;
-use wire::Answer;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use agent::{config_of, match_skill, ticket_of};
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use wire::parse_answer;
+pub(crate) use wire::Answer;
 
 /// The variable naming the skill environment endpoint.
 pub const COZE_SKILL_ENV_ENDPOINT: &str = "COZE_SKILL_ENV_ENDPOINT";

@@ -88,14 +88,22 @@ impl EntryKey {
         write_json(&mut counter, tokens).expect("counting never fails");
         let mut json = Zeroizing::new(Vec::with_capacity(counter.0));
         write_json(&mut *json, tokens).expect("writing to a Vec never fails");
-        let mac = hmac::sign(&self.entry, &json);
+        self.frame(&json)
+    }
+
+    /// The file's bytes for the content `json`: the first line with its MAC,
+    /// then `json`. Sized exactly and wiped on drop, as [`EntryKey::seal`]'s.
+    /// The fuzz targets frame arbitrary content with it, so that [`EntryKey::open`]
+    /// gets past the MAC to the content's decoding.
+    pub(crate) fn frame(&self, json: &[u8]) -> Zeroizing<Vec<u8>> {
+        let mac = hmac::sign(&self.entry, json);
         let mut bytes = Zeroizing::new(Vec::with_capacity(
             MAGIC.len() + MAC_HEX_LEN + 1 + json.len(),
         ));
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(hex(mac.as_ref()).as_bytes());
         bytes.push(b'\n');
-        bytes.extend_from_slice(&json);
+        bytes.extend_from_slice(json);
         bytes
     }
 

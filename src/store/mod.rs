@@ -28,6 +28,8 @@ mod tests;
 
 pub(crate) use exchanged::StoredExchangeSource;
 pub(crate) use file::{FileStore, StoreEntry};
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use format::EntryKey;
 pub(crate) use shared::{forget_token, StoredSource};
 
 use crate::secret::SecretString;
