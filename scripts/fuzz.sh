@@ -10,7 +10,9 @@
 # A crash stops the script; libFuzzer prints the reproducer's path
 # (fuzz/artifacts/<target>/...). Replay one with:
 #   cargo +nightly fuzz run <target> fuzz/artifacts/<target>/<file>
-# Reproducers committed as fuzz/corpus/<target>/regression-* are always kept.
+# Reproducers committed as fuzz/corpus/<target>/regression-* and hand-written
+# seeds committed as fuzz/corpus/<target>/seed-* are always kept (not counted
+# in FUZZ_CORPUS_MAX).
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 seconds=${1:-60}
@@ -39,8 +41,9 @@ trap 'rm -rf "$scratch"' EXIT
 for target in $targets; do
   echo "== minimizing corpus/$target"
   corpus=$PWD/corpus/$target
-  mkdir -p "$scratch/$target/regressions" "$scratch/$target/merged"
-  find "$corpus" -maxdepth 1 -name 'regression-*' -exec mv -t "$scratch/$target/regressions" {} +
+  mkdir -p "$scratch/$target/kept" "$scratch/$target/merged"
+  find "$corpus" -maxdepth 1 \( -name 'regression-*' -o -name 'seed-*' \) \
+    -exec mv -t "$scratch/$target/kept" {} +
   # shellcheck disable=SC2086
   cargo +nightly fuzz cmin "$target" -- -set_cover_merge=1 -use_counters=0 $libfuzzer_limits
   find "$corpus" -type f -size +4095c -delete
@@ -49,6 +52,6 @@ for target in $targets; do
     -set_cover_merge=1 -use_counters=0 $libfuzzer_limits \
     -merge_control_file="$scratch/$target/control"
   python3 trim_corpus.py "$scratch/$target/control" "$max_files"
-  find "$scratch/$target/regressions" -type f -exec mv -t "$corpus" {} +
+  find "$scratch/$target/kept" -type f -exec mv -t "$corpus" {} +
   echo "corpus/$target: $(find "$corpus" -type f | wc -l) files"
 done
