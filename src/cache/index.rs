@@ -754,6 +754,47 @@ mod tests {
         assert_eq!(in_table(&index).len(), 33);
     }
 
+    /// Churn with a bound of 1 and 2: 200,000 additions from 8 threads keep
+    /// one table of 16 buckets and free every evicted node (no chain, table
+    /// or ring keeps one alive).
+    #[test]
+    fn churn_under_a_tiny_bound_frees_every_evicted_node() {
+        const PER_THREAD: usize = if cfg!(miri) { 6 } else { 25_000 };
+        for bound in [1, 2] {
+            let index = Arc::new(index(bound));
+            let keys = Arc::new(keys(8 * PER_THREAD));
+            let threads: Vec<_> = (0..8)
+                .map(|thread| {
+                    let (index, keys) = (index.clone(), keys.clone());
+                    std::thread::spawn(move || {
+                        let mut nodes = Vec::new();
+                        for n in thread * PER_THREAD..(thread + 1) * PER_THREAD {
+                            let (node, evicted) = index.get_or_insert(keys[n], || n);
+                            assert!(evicted.len() <= 1);
+                            // Evicted already by another thread, or found as itself.
+                            let found = index.find_with(keys[n], |node, _| **node);
+                            assert!(found.is_none() || found == Some(n));
+                            nodes.push(Arc::downgrade(&node));
+                        }
+                        nodes
+                    })
+                })
+                .collect();
+            let nodes: Vec<_> = threads
+                .into_iter()
+                .flat_map(|thread| thread.join().unwrap())
+                .collect();
+            assert_eq!(index.len(), bound);
+            let alive = nodes.iter().filter(|node| node.strong_count() > 0);
+            assert_eq!(alive.count(), bound, "bound {bound}: evicted nodes freed");
+            assert_eq!(index.table().unwrap().buckets.len(), FIRST_BUCKETS);
+            let writers = index.writers();
+            assert!(index.lock(&writers).replaced.is_empty());
+            drop(writers);
+            assert_eq!(in_table(&index).len(), bound);
+        }
+    }
+
     /// Runs `child` in a forked process; its exit code (101: it panicked).
     #[cfg(not(miri))]
     fn in_child(child: impl FnOnce() -> i32) -> i32 {
