@@ -194,10 +194,14 @@ impl ExchangeCache {
 
     /// Publishes what `entry` holds now (its token and details) beside it in
     /// the index, if it is still there and held something else before.
+    ///
+    /// What it holds is read under the index's writers' lock, as an
+    /// invalidation reads it: a token read before that lock may since have
+    /// been replaced, and invalidated while the entry held the newer one.
     pub(crate) fn publish(&self, entry: &Arc<Entry>) {
-        let token = entry.tokens.cached();
-        let details = entry.details.load_full();
         self.index.publish(entry, |published| {
+            let token = entry.tokens.cached();
+            let details = entry.details.load_full();
             let unchanged = match published {
                 Some(published) => {
                     same(Some(&published.token), token.as_ref())
@@ -297,6 +301,7 @@ mod tests {
     use crate::clock::SystemClock;
     use crate::error::Error;
     use crate::secret::SecretString;
+    use std::sync::atomic::AtomicBool;
 
     fn cache(capacity: usize) -> ExchangeCache {
         ExchangeCache::new(Arc::new(SystemClock), capacity)
@@ -411,6 +416,68 @@ mod tests {
             "dropped"
         );
         assert_eq!(cache.index.len(), 0);
+    }
+
+    struct IssuesOwned(String);
+
+    impl TokenSource for IssuesOwned {
+        fn fetch(&self, deadline: Instant) -> Result<Fetched, Error> {
+            Issues("").fetch(deadline).map(|fetched| Fetched {
+                token: SecretString::from(self.0.as_str()),
+                ..fetched
+            })
+        }
+    }
+
+    /// A publication that read the entry's token before it was replaced must
+    /// not publish it after an invalidation that the entry outlived (it held
+    /// and published the newer one then): the old token would be lent again.
+    /// (Through the API: two clients of one identity with different expiry
+    /// buffers, the larger one's refresh replacing a token that the other
+    /// still takes as fresh, and `wi_invalidate_token` of the old one.)
+    #[test]
+    fn a_token_replaced_then_invalidated_is_never_published_again() {
+        let cache = Arc::new(cache(4));
+        let buffer = Duration::from_secs(30);
+        let key = cache.key(b'D', &[Some(b"user")]).unwrap();
+        let call = Call {
+            expiry_buffer: buffer,
+            deadline: Instant::now() + Duration::from_secs(5),
+        };
+        let mut stale = 0;
+        for round in 0..if cfg!(miri) { 10 } else { 300 } {
+            let entry = cache.entry(key);
+            let (old, new) = (format!("old-{round}"), format!("new-{round}"));
+            let fetch = |token: &str| {
+                let source: Arc<dyn TokenSource> = Arc::new(IssuesOwned(token.to_owned()));
+                entry.tokens.force_refresh(&source, call).unwrap();
+            };
+            fetch(&old);
+            cache.publish(&entry);
+            let (started, done) = (AtomicBool::new(false), AtomicBool::new(false));
+            let kept = std::thread::scope(|scope| {
+                scope.spawn(|| {
+                    started.store(true, Ordering::Release);
+                    while !done.load(Ordering::Acquire) {
+                        cache.publish(&entry);
+                    }
+                });
+                while !started.load(Ordering::Acquire) {
+                    std::hint::spin_loop();
+                }
+                fetch(&new);
+                cache.publish(&entry);
+                let kept = !cache.invalidate(&old);
+                done.store(true, Ordering::Release);
+                kept
+            });
+            let lent = cache.fresh_with(key, cache.now(), buffer, |lent| lent.token.to_owned());
+            if kept && lent.as_deref().ok() == Some(old.as_str()) {
+                stale += 1;
+            }
+            cache.clear();
+        }
+        assert_eq!(stale, 0, "rounds that lent the invalidated token");
     }
 
     #[test]

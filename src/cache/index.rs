@@ -29,13 +29,16 @@
 //!
 //! Fork. The buckets need no lock: they carry over into a forked child as
 //! the cached tokens do. The writers' state is fork-local: a child rebuilds
-//! its ring from the buckets at its first write (a writer of the parent
-//! stopped by the fork leaves each bucket whole, and the rebuild takes what
-//! the buckets hold, evicting any entry beyond the bound).
+//! its ring from the buckets at its first write, under the child's writers'
+//! lock (a writer of the parent stopped by the fork leaves each bucket
+//! whole, and the rebuild takes what the buckets hold, evicting any entry
+//! beyond the bound). Only that lock's holder gives nodes their places in
+//! the ring: the child's threads may each make a writers' state at once,
+//! and all but one of those are dropped unused.
 
 use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwapOption;
 
@@ -241,6 +244,8 @@ struct Writers<V, P> {
     /// one, by its address, so each stays in its box.
     #[allow(clippy::vec_box)]
     replaced: Vec<Box<Table<V, P>>>,
+    /// The ring is still to be built from the buckets (see [`Index::lock`]).
+    unbuilt: bool,
 }
 
 /// A bounded map of `ExchangeKey` to `V`, each entry with a value `P`
@@ -317,20 +322,35 @@ impl<V, P: Clone> Index<V, P> {
         None
     }
 
-    /// This process's writers' state (see the module doc on fork).
+    /// This process's writers' state (see the module doc on fork), to lock
+    /// with [`Index::lock`]. Its ring is built at the first lock, not here:
+    /// threads of a forked child may each build a state at once, and only
+    /// one of them is kept, so building one must change no node.
     fn writers(&self) -> Arc<Mutex<Writers<V, P>>> {
         self.writers.get(|_inherited| {
-            let links = self.table().map(Table::links).unwrap_or_default();
-            let ring: Vec<_> = links.into_iter().map(|(node, _)| node).collect();
-            for (slot, node) in ring.iter().enumerate() {
-                node.set_slot(slot);
-            }
             Mutex::new(Writers {
-                ring,
+                ring: Vec::new(),
                 hand: 0,
                 replaced: Vec::new(),
+                unbuilt: true,
             })
         })
+    }
+
+    /// Locks `writers`; at the first lock in this process, builds the ring
+    /// from what the buckets hold (empty in a new index) and gives each node
+    /// its place in it.
+    fn lock<'w>(&self, writers: &'w Mutex<Writers<V, P>>) -> MutexGuard<'w, Writers<V, P>> {
+        let mut locked = lock(writers);
+        if locked.unbuilt {
+            let links = self.table().map(Table::links).unwrap_or_default();
+            locked.ring = links.into_iter().map(|(node, _)| node).collect();
+            for (slot, node) in locked.ring.iter().enumerate() {
+                node.set_slot(slot);
+            }
+            locked.unbuilt = false;
+        }
+        locked
     }
 
     /// The current table for a writer (holding the writers' lock), made on
@@ -354,7 +374,7 @@ impl<V, P: Clone> Index<V, P> {
         make: impl FnOnce() -> V,
     ) -> (Arc<Node<V>>, Vec<Arc<Node<V>>>) {
         let writers = self.writers();
-        let mut writers = lock(&writers);
+        let mut writers = self.lock(&writers);
         let table = self.table_for_writers(&writers);
         if let Some(node) = table.find(key) {
             return (node, Vec::new());
@@ -440,7 +460,7 @@ impl<V, P: Clone> Index<V, P> {
         remove: impl FnOnce(&Node<V>) -> bool,
     ) -> Option<Arc<Node<V>>> {
         let writers = self.writers();
-        let mut writers = lock(&writers);
+        let mut writers = self.lock(&writers);
         let node = self.table()?.find(key)?;
         if !remove(&node) {
             return None;
@@ -458,7 +478,7 @@ impl<V, P: Clone> Index<V, P> {
         change: impl FnOnce(Option<&P>) -> Option<Option<P>>,
     ) {
         let writers = self.writers();
-        let _writers = lock(&writers);
+        let _writers = self.lock(&writers);
         if let Some(table) = self.table() {
             table.rewrite(node, |published| change(published).map(Some));
         }
@@ -471,7 +491,7 @@ impl<V, P: Clone> Index<V, P> {
         mut keep: impl FnMut(&Node<V>, Option<&P>) -> bool,
     ) -> Vec<Arc<Node<V>>> {
         let writers = self.writers();
-        let mut writers = lock(&writers);
+        let mut writers = self.lock(&writers);
         let links = self.table().map(Table::links).unwrap_or_default();
         let doomed: Vec<Arc<Node<V>>> = links
             .into_iter()
@@ -507,7 +527,7 @@ impl<V, P: Clone> Index<V, P> {
     /// The number of entries.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        lock(&self.writers()).ring.len()
+        self.lock(&self.writers()).ring.len()
     }
 }
 
@@ -540,7 +560,7 @@ mod tests {
     /// The values in the ring, from the hand on.
     fn order(index: &Values) -> Vec<usize> {
         let writers = index.writers();
-        let writers = lock(&writers);
+        let writers = index.lock(&writers);
         let length = writers.ring.len();
         for (slot, node) in writers.ring.iter().enumerate() {
             assert_eq!(node.slot(), slot, "each node knows its place");
@@ -651,7 +671,7 @@ mod tests {
         let found = keys.iter().filter(|key| find(&index, **key).is_some());
         assert_eq!(found.count(), bound);
         let writers = index.writers();
-        let writers = lock(&writers);
+        let writers = index.lock(&writers);
         let replaced: usize = writers.replaced.iter().map(|t| t.buckets.len()).sum();
         assert!(replaced < buckets, "replaced tables: {replaced} buckets");
         assert!(writers
@@ -732,6 +752,114 @@ mod tests {
         index.publish(&nodes[2], |_| Some(Some("late")));
         assert_eq!(published(keys[2]), None);
         assert_eq!(in_table(&index).len(), 33);
+    }
+
+    /// Churn with a bound of 1 and 2: 200,000 additions from 8 threads keep
+    /// one table of 16 buckets and free every evicted node (no chain, table
+    /// or ring keeps one alive).
+    #[test]
+    fn churn_under_a_tiny_bound_frees_every_evicted_node() {
+        const PER_THREAD: usize = if cfg!(miri) { 6 } else { 25_000 };
+        for bound in [1, 2] {
+            let index = Arc::new(index(bound));
+            let keys = Arc::new(keys(8 * PER_THREAD));
+            let threads: Vec<_> = (0..8)
+                .map(|thread| {
+                    let (index, keys) = (index.clone(), keys.clone());
+                    std::thread::spawn(move || {
+                        let mut nodes = Vec::new();
+                        for n in thread * PER_THREAD..(thread + 1) * PER_THREAD {
+                            let (node, evicted) = index.get_or_insert(keys[n], || n);
+                            assert!(evicted.len() <= 1);
+                            // Evicted already by another thread, or found as itself.
+                            let found = index.find_with(keys[n], |node, _| **node);
+                            assert!(found.is_none() || found == Some(n));
+                            nodes.push(Arc::downgrade(&node));
+                        }
+                        nodes
+                    })
+                })
+                .collect();
+            let nodes: Vec<_> = threads
+                .into_iter()
+                .flat_map(|thread| thread.join().unwrap())
+                .collect();
+            assert_eq!(index.len(), bound);
+            let alive = nodes.iter().filter(|node| node.strong_count() > 0);
+            assert_eq!(alive.count(), bound, "bound {bound}: evicted nodes freed");
+            assert_eq!(index.table().unwrap().buckets.len(), FIRST_BUCKETS);
+            let writers = index.writers();
+            assert!(index.lock(&writers).replaced.is_empty());
+            drop(writers);
+            assert_eq!(in_table(&index).len(), bound);
+        }
+    }
+
+    /// Runs `child` in a forked process; its exit code (101: it panicked).
+    #[cfg(not(miri))]
+    fn in_child(child: impl FnOnce() -> i32) -> i32 {
+        // SAFETY: the child only runs `child` and leaves with _exit.
+        unsafe {
+            match libc::fork() {
+                -1 => panic!("fork failed"),
+                0 => {
+                    let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child))
+                        .unwrap_or(101);
+                    libc::_exit(code)
+                }
+                pid => {
+                    let mut status = 0;
+                    assert_eq!(libc::waitpid(pid, &mut status, 0), pid);
+                    assert!(libc::WIFEXITED(status), "the child did not exit");
+                    libc::WEXITSTATUS(status)
+                }
+            }
+        }
+    }
+
+    /// A forked child whose threads all make their first write at once: one
+    /// ring is rebuilt from the buckets, and its places are the ones the
+    /// writers use (a thread that loses the race to rebuild must not set
+    /// places in the nodes that the winner's writes have moved since).
+    #[test]
+    #[cfg(not(miri))]
+    fn threads_writing_first_in_a_forked_child_keep_ring_and_table_in_step() {
+        crate::fork::install_handlers();
+        const BOUND: usize = 1 << 15;
+        let index = Arc::new(index(BOUND));
+        let keys = Arc::new(keys(BOUND + 8 * 64));
+        for (n, key) in keys.iter().enumerate().take(BOUND) {
+            index.get_or_insert(*key, || n);
+        }
+        for _ in 0..4 {
+            let code = in_child(|| {
+                let barrier = Arc::new(std::sync::Barrier::new(8));
+                let threads: Vec<_> = (0..8)
+                    .map(|thread| {
+                        let (index, keys, barrier) = (index.clone(), keys.clone(), barrier.clone());
+                        std::thread::spawn(move || {
+                            barrier.wait();
+                            for n in 0..64 {
+                                let new = BOUND + thread * 64 + n;
+                                index.get_or_insert(keys[new], || new);
+                                let old = (thread * 509 + n * 7) % BOUND;
+                                index.remove_if(keys[old], |_| true);
+                            }
+                        })
+                    })
+                    .collect();
+                for thread in threads {
+                    if thread.join().is_err() {
+                        return 2;
+                    }
+                }
+                // Panics (exit 101) when a node's place or the ring and the
+                // table disagree.
+                in_table(&index);
+                i32::from(index.len() > BOUND) * 3
+            });
+            assert_eq!(code, 0, "the child's ring and table agree");
+        }
     }
 
     #[test]
