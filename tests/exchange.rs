@@ -407,12 +407,7 @@ fn exchange_child() {
     let Ok(settings_line) = std::env::var("WI_EXCHANGE_CHILD") else {
         return;
     };
-    let mut builder = workload_identity::ConfigBuilder::new();
-    for pair in settings_line.split('\n') {
-        let (key, value) = pair.split_once('=').unwrap();
-        builder.set(key, value).unwrap();
-    }
-    let client = Client::new(builder.build_with_env(|_| None).unwrap()).unwrap();
+    let client = common::client_from_settings_lines(&settings_line);
     let user = std::env::var("WI_EXCHANGE_USER").unwrap();
     let expected = std::env::var("WI_EXCHANGE_EXPECT").unwrap();
     let token = delegate(&client, &user);

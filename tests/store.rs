@@ -47,12 +47,7 @@ fn store_child() {
     let Ok(settings_line) = std::env::var("WI_STORE_CHILD") else {
         return;
     };
-    let mut builder = workload_identity::ConfigBuilder::new();
-    for pair in settings_line.split('\n') {
-        let (key, value) = pair.split_once('=').unwrap();
-        builder.set(key, value).unwrap();
-    }
-    let client = Client::new(builder.build_with_env(|_| None).unwrap()).unwrap();
+    let client = common::client_from_settings_lines(&settings_line);
     let seconds: u64 = std::env::var("WI_STORE_SECONDS").unwrap().parse().unwrap();
     let end = Instant::now() + Duration::from_secs(seconds);
     let mut failures = 0;

@@ -35,6 +35,17 @@ pub fn client(server: &DevServer, extra: &[(&str, &str)]) -> Client {
     Client::new(settings(server, extra).build_with_env(|_| None).unwrap()).unwrap()
 }
 
+/// A client on settings passed to a child process as `key=value` lines
+/// (the child tests of the cross-process store), isolated from the environment.
+pub fn client_from_settings_lines(lines: &str) -> Client {
+    let mut builder = ConfigBuilder::new();
+    for pair in lines.split('\n') {
+        let (key, value) = pair.split_once('=').unwrap();
+        builder.set(key, value).unwrap();
+    }
+    Client::new(builder.build_with_env(|_| None).unwrap()).unwrap()
+}
+
 /// A client for `server` whose identity runs on `clock` (tests move time).
 pub fn client_with_clock(
     server: &DevServer,
