@@ -6,9 +6,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+extern char **environ;
 
 void check_failed(const char *file, int line, const char *expression, const wi_error *error) {
   fprintf(stderr, "FAIL %s:%d: %s\n", file, line, expression);
@@ -203,4 +206,19 @@ int closed_port(void) {
   CHECK(getsockname(fd, (struct sockaddr *)&address, &length) == 0);
   close(fd);
   return ntohs(address.sin_port);
+}
+
+/* Removes every COZE_* variable (bindings/c/with-devserver.sh exports them). */
+void clear_coze_environment(void) {
+  for (;;) {
+    char **entry = environ;
+    while (*entry != NULL && strncmp(*entry, "COZE_", 5) != 0) entry++;
+    if (*entry == NULL) return;
+    char name[256];
+    size_t length = strcspn(*entry, "=");
+    CHECK(length < sizeof name);
+    memcpy(name, *entry, length);
+    name[length] = '\0';
+    CHECK(unsetenv(name) == 0);
+  }
 }

@@ -100,4 +100,7 @@ bool contains(const char *haystack, const char *needle);
 /* A loopback port with nothing listening on it (bound, then closed). */
 int closed_port(void);
 
+/* Removes every COZE_* variable (bindings/c/with-devserver.sh exports them). */
+void clear_coze_environment(void);
+
 #endif /* WI_TEST_HARNESS_H */

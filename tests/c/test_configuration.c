@@ -9,7 +9,6 @@
 
 #include "harness.h"
 
-extern char **environ;
 
 static const char *const required_variables[] = {
     "COZE_WORKLOAD_IDENTITY_CLIENT_ID",
@@ -18,21 +17,6 @@ static const char *const required_variables[] = {
     "COZE_WORKLOAD_ACCESS_TOKEN_ENDPOINT",
 };
 #define REQUIRED_COUNT (sizeof required_variables / sizeof required_variables[0])
-
-/* Removes every COZE_* variable (bindings/c/with-devserver.sh exports them). */
-static void clear_coze_environment(void) {
-  for (;;) {
-    char **entry = environ;
-    while (*entry != NULL && strncmp(*entry, "COZE_", 5) != 0) entry++;
-    if (*entry == NULL) return;
-    char name[256];
-    size_t length = strcspn(*entry, "=");
-    CHECK(length < sizeof name);
-    memcpy(name, *entry, length);
-    name[length] = '\0';
-    CHECK(unsetenv(name) == 0);
-  }
-}
 
 /* Sets the four required variables for the dev server. */
 static void set_required_environment(void) {

@@ -32,7 +32,6 @@
 /* The dev server's token lifetime (its default --ttl). */
 #define DEV_TTL_MS INT64_C(3600000)
 
-extern char **environ;
 
 /* The scratch directory of this run (subject token files, keys, stores). */
 static char scratch[256];
@@ -209,21 +208,6 @@ static void add_client_key(const char *id, const char *public_pem_name) {
   dev_control("config", body);
   free(body);
   free(pem);
-}
-
-/* Removes every COZE_* variable (bindings/c/with-devserver.sh exports them). */
-static void clear_coze_environment(void) {
-  for (;;) {
-    char **entry = environ;
-    while (*entry != NULL && strncmp(*entry, "COZE_", 5) != 0) entry++;
-    if (*entry == NULL) return;
-    char name[256];
-    size_t length = strcspn(*entry, "=");
-    CHECK(length < sizeof name);
-    memcpy(name, *entry, length);
-    name[length] = '\0';
-    CHECK(unsetenv(name) == 0);
-  }
 }
 
 /* ---- client_credentials under each client authentication --------------- */
