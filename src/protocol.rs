@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::error::{Error, Operation};
 use crate::redact::quote;
 use crate::secret::SecretString;
+use crate::wipe::wipe_json;
 
 mod oauth;
 
@@ -271,15 +272,7 @@ impl WipedJson {
 
 impl Drop for WipedJson {
     fn drop(&mut self) {
-        fn wipe(value: &mut Value) {
-            match value {
-                Value::String(text) => text.zeroize(),
-                Value::Array(items) => items.iter_mut().for_each(wipe),
-                Value::Object(map) => map.values_mut().for_each(wipe),
-                Value::Null | Value::Bool(_) | Value::Number(_) => {}
-            }
-        }
-        wipe(&mut self.0);
+        wipe_json(&mut self.0);
     }
 }
 

@@ -2,7 +2,9 @@
 //! buffers (the request with its client secret or bearer token, the response
 //! with its tokens), the `Authorization` header value, and the response body.
 //! The library's own values are `SecretString`s and `Zeroizing` buffers; this
-//! module covers what ureq and `http` would otherwise free without wiping.
+//! module covers what ureq and `http` would otherwise free without wiping,
+//! and the strings of parsed JSON ([`wipe_json`]), which serde_json frees
+//! without wiping.
 //!
 //! Not covered: rustls's own plaintext buffers (https) and serde_json's
 //! scratch buffer, which holds a string of a response only when the string
@@ -10,9 +12,21 @@
 
 use std::io::Read;
 
+use serde_json::Value;
 use ureq::http::HeaderValue;
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
 use zeroize::{Zeroize, Zeroizing};
+
+/// Wipes every string in `value` (tokens, credentials, env-var values),
+/// however deep.
+pub(crate) fn wipe_json(value: &mut Value) {
+    match value {
+        Value::String(text) => text.zeroize(),
+        Value::Array(items) => items.iter_mut().for_each(wipe_json),
+        Value::Object(map) => map.values_mut().for_each(wipe_json),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
 
 /// The last link of the connector chain: wraps each connection so that its
 /// buffers are wiped when it is dropped (closed, or evicted from the pool).

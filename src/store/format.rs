@@ -24,6 +24,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::secret::SecretString;
 use crate::store::{StoredExchange, StoredToken, StoredTokens};
+use crate::wipe::wipe_json;
 
 /// The first line's fixed part; the MAC follows, then a newline.
 const MAGIC: &[u8] = b"wi-token-store 1 ";
@@ -117,7 +118,7 @@ impl EntryKey {
         hmac::verify(&self.entry, json, &mac).ok()?;
         let mut value: Value = serde_json::from_slice(json).ok()?;
         let tokens = parse(&mut value);
-        wipe(&mut value);
+        wipe_json(&mut value);
         tokens
     }
 }
@@ -254,18 +255,8 @@ fn take_secret(value: &mut Value) -> Option<SecretString> {
             None
         }
         mut other => {
-            wipe(&mut other);
+            wipe_json(&mut other);
             None
         }
-    }
-}
-
-/// Overwrites every string left in `value` (a token of a malformed entry, say).
-fn wipe(value: &mut Value) {
-    match value {
-        Value::String(text) => text.zeroize(),
-        Value::Array(items) => items.iter_mut().for_each(wipe),
-        Value::Object(map) => map.values_mut().for_each(wipe),
-        _ => {}
     }
 }
