@@ -8,6 +8,14 @@ import "context"
 // userKey is the context key of the user token WithUser stores.
 type userKey struct{}
 
+// userValue is the value WithUser stores, by pointer, so that printing the
+// context shows no token: %v and %+v print a context's values with their
+// String method, %#v prints a pointer inside it as an address.
+type userValue struct{ token string }
+
+// String hides the token.
+func (userValue) String() string { return "workloadidentity.user([redacted])" }
+
 // WithUser returns a copy of ctx that carries the token of the user a request
 // runs for. Every token call given that context (or one derived from it)
 // acts for that user: AccessToken returns the token delegated for the user
@@ -18,16 +26,19 @@ type userKey struct{}
 // The token is checked when it is used: an empty one, or one holding a NUL
 // byte, makes the token calls fail with ErrInvalidArgument.
 func WithUser(ctx context.Context, userToken string) context.Context {
-	return context.WithValue(ctx, userKey{}, userToken)
+	return context.WithValue(ctx, userKey{}, &userValue{userToken})
 }
 
 // UserFrom returns the user token ctx carries (see WithUser), if any.
-func UserFrom(ctx context.Context) (userToken string, ok bool) {
+func UserFrom(ctx context.Context) (token string, ok bool) {
 	if ctx == nil {
 		return "", false
 	}
-	userToken, ok = ctx.Value(userKey{}).(string)
-	return userToken, ok
+	user, ok := ctx.Value(userKey{}).(*userValue)
+	if !ok {
+		return "", false
+	}
+	return user.token, true
 }
 
 // DelegatedToken returns a token for this workload acting for the user of
@@ -38,7 +49,7 @@ func UserFrom(ctx context.Context) (userToken string, ok bool) {
 //
 // Errors: ErrInvalidArgument (an empty user token, a NUL byte), ErrTokenExchange
 // (a user token the server refused says so, is not retryable and is not
-// cached), ErrTokenRetrieval (the client's own token), ErrClosed, ctx.Err().
+// cached), ErrTokenRetrieval (the client's own token), ErrClientClosed, ctx.Err().
 // Context as for AccessToken.
 func (c *Client) DelegatedToken(ctx context.Context, userToken, audience, scope string) (string, error) {
 	if userToken == "" {

@@ -256,3 +256,17 @@ func TestRefusedUserTokenSaysSoAndIsNotCached(t *testing.T) {
 		}
 	}
 }
+
+// A context carrying a user prints no token (fmt shows a context's values).
+func TestPrintedUserContextShowsNoToken(t *testing.T) {
+	const secret = "user-token-that-must-not-print"
+	ctx := wi.WithUser(context.Background(), secret)
+	for _, printed := range []string{fmt.Sprint(ctx), fmt.Sprintf("%+v", ctx), fmt.Sprintf("%#v", ctx)} {
+		if strings.Contains(printed, secret) {
+			t.Errorf("the printed context shows the token: %s", printed)
+		}
+	}
+	if token, ok := wi.UserFrom(ctx); !ok || token != secret {
+		t.Errorf("UserFrom: %q, %v", token, ok)
+	}
+}
