@@ -16,8 +16,9 @@ import (
 // Safe for concurrent use by any number of goroutines. Clients with the same
 // identity (client id, secret, endpoints, lane) share one token cache.
 //
-// Methods: AccessToken, DelegatedToken, ExchangeToken, IntegrationCredential,
-// ProjectEnvVars, InvalidateToken, ForceRefresh, Stats, Close.
+// Methods: AccessToken, AccessTokenWithExpiry, DelegatedToken, ExchangeToken,
+// IntegrationCredential, ProjectEnvVars, Metadata, Introspect, IsActive,
+// Revoke, RegisterClient, InvalidateToken, ForceRefresh, Stats, Close.
 type Client struct {
 	handle  *handle
 	cleanup runtime.Cleanup
