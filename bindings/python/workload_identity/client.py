@@ -118,11 +118,16 @@ class Client(OAuthOperations):
         if status:
             raise _native.error_from(status, error)
         token = _native.take_string(out)
-        if lease_ms.value:
-            self._lease = (token, _monotonic() + lease_ms.value / 1000.0, invalidated)
+        self._keep_lease(token, lease_ms.value, invalidated, handle)
+        return token
+
+    def _keep_lease(self, token: str, lease_ms: int, invalidated: int, handle) -> None:
+        """Keeps `token` for reuse for `lease_ms` ms (none when 0) while the
+        invalidation counter stays at `invalidated`; never past a close()."""
+        if lease_ms:
+            self._lease = (token, _monotonic() + lease_ms / 1000.0, invalidated)
             if handle.closed:  # close() ran during the call: its lease must not outlive it
                 self._lease = None
-        return token
 
     def get_access_token_with_expiry(self) -> AccessToken:
         """The access token with its expiry, as an `AccessToken`
@@ -155,16 +160,16 @@ class Client(OAuthOperations):
         out = ctypes.c_void_p()
         lease_ms = ctypes.c_uint32()
         invalidated = self._invalidations.value
-        pointer = self._handle.acquire()
+        handle = self._handle
+        pointer = handle.acquire()
         try:
             found = self._lib.wi_peek_access_token_lease(pointer, ctypes.byref(out), ctypes.byref(lease_ms))
         finally:
-            self._handle.release()
+            handle.release()
         if not found:
             return None
         token = _native.take_string(out)
-        if lease_ms.value:
-            self._lease = (token, _monotonic() + lease_ms.value / 1000.0, invalidated)
+        self._keep_lease(token, lease_ms.value, invalidated, handle)
         return token
 
     def force_refresh(self) -> str:
