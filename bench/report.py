@@ -556,7 +556,7 @@ def fleet_section(figures, out):
     outage = figures["outage_s"]
     memory, shared = modes["memory"], modes["file"]
     out.append(FLEET_BEGIN)
-    out.append(f"## 6. Fleet: {hosts} hosts x {processes} processes against one identity server\n")
+    out.append(f"## 7. Fleet: {hosts} hosts x {processes} processes against one identity server\n")
     out.append(f"Written by `make fleet` (`bench/fleet/`) on {figures['generated']}, a run of its own (load average "
                f"{figures['load_average_before']:.1f} on this 2-vCPU machine when it began). Two fleets ran side by "
                f"side against one dev server: {hosts} hosts x {processes} processes with memory stores, and as many "
@@ -681,8 +681,8 @@ def write(args):
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = ["# Benchmarks", ""]
     out.append(f"Written by `make bench` (`bench/run.sh`) on {generated}; the run took {args.seconds:.0f} s, builds "
-               "included. Sections 1-5 ran in that one run against one local dev server "
-               "(`wi-devserver` on 127.0.0.1); compare rows of the same run. The fleet (section 6 and the goal rows "
+               "included. Sections 1-6 ran in that one run against one local dev server "
+               "(`wi-devserver` on 127.0.0.1); compare rows of the same run. The fleet (section 7 and the goal rows "
                "that start with \"fleet\") is written by `make fleet`, a run of its own, and kept here as it was. "
                "Benchmarks print figures; nothing here asserts on speed.\n")
     out.append(f"The timed sections (1 and 2) ran in {args.passes} passes, each a new process per language, languages "
