@@ -75,6 +75,17 @@ pub(crate) fn path_for(content: &str) -> Result<PathBuf, Error> {
     }
 }
 
+/// Whether `path` is a file this process wrote from content (and so removes
+/// at exit).
+pub(crate) fn removed_at_exit(path: &Path) -> bool {
+    let pid = std::process::id();
+    FILES.load().as_ref().is_some_and(|files| {
+        files
+            .iter()
+            .any(|file| file.pid == pid && file.path == path)
+    })
+}
+
 fn same_list(a: &Option<Arc<Vec<Arc<CaFile>>>>, b: &Option<Arc<Vec<Arc<CaFile>>>>) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => Arc::ptr_eq(a, b),

@@ -81,6 +81,15 @@ impl OutboundProxy {
     pub fn ca_bundle_path(&self) -> Option<&Path> {
         self.ca_bundle_path.as_deref()
     }
+
+    /// Whether the CA bundle file was written from `COZE_OUTBOUND_AUTH_PROXY_CA`
+    /// content by this process, which removes it when it exits: its path is
+    /// no use to another process.
+    pub fn ca_bundle_removed_at_exit(&self) -> bool {
+        self.ca_bundle_path
+            .as_deref()
+            .is_some_and(ca_file::removed_at_exit)
+    }
 }
 
 impl std::fmt::Debug for OutboundProxy {

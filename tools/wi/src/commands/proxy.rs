@@ -19,7 +19,8 @@ use crate::shell;
 /// COZE_OUTBOUND_AUTH_PROXY_CA (content) or COZE_OUTBOUND_AUTH_PROXY_CA_PATH.
 /// The proxy URL is printed with its credentials masked unless --reveal. A CA
 /// given as content is written to a file removed when wi exits: give
-/// --ca-file PATH to keep a copy for later use.
+/// --ca-file PATH to keep a copy for later use (the env and json formats
+/// refuse to print the path of a file that is about to go).
 #[derive(clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct Proxy {
@@ -70,6 +71,16 @@ impl Proxy {
         };
         let ca = match (settings.ca_bundle_path(), &self.ca_file) {
             (Some(from), Some(to)) => Some(copy_ca(from, to)?),
+            (Some(_), None)
+                if settings.ca_bundle_removed_at_exit() && !matches!(format, ProxyFormat::Url) =>
+            {
+                return Err(Failure::Usage(
+                    "the CA is given as content (COZE_OUTBOUND_AUTH_PROXY_CA): its file is \
+                     removed when wi exits, so its path would be of no use; give \
+                     --ca-file PATH to keep a copy"
+                        .to_owned(),
+                ));
+            }
             (Some(from), None) => Some(from.to_path_buf()),
             (None, _) => None,
         };

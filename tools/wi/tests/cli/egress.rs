@@ -49,8 +49,19 @@ fn proxy_settings_are_masked_unless_revealed() {
     assert_eq!(std::fs::read_to_string(&kept).unwrap(), pem);
     let mode = std::fs::metadata(&kept).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
-    let json = run(command(), &["proxy", "--json"], None).ok();
+    let json = run(
+        command(),
+        &["proxy", "--json", "--ca-file", &kept_arg],
+        None,
+    )
+    .ok();
     assert!(json.stdout.starts_with("{\"proxy_url\":\"") && json.stdout.contains("ca_bundle_path"));
+    // A CA given as content: its file goes when wi exits, so printing its path
+    // for later use is refused unless a copy is kept.
+    for format in [&["proxy", "--json"][..], &["proxy", "--format", "env"]] {
+        let refused = run(command(), format, None).fails(2);
+        assert!(refused.stderr.contains("--ca-file"), "{refused:?}");
+    }
     // Not configured: the SDK's configuration error (exit 3), naming both variables.
     let missing = run(bare(), &["proxy"], None).fails(3);
     assert!(
