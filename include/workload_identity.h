@@ -359,8 +359,9 @@ bool wi_peek_access_token_lease(const struct wi_client *client, char **out_token
 wi_status wi_get_access_token_lease(const struct wi_client *client, char **out_token, uint32_t *out_lease_ms, struct wi_error **out_error);
 
 /**
- * The process-wide invalidation counter: it changes whenever a cached access
- * token is dropped or replaced before its time, through any client
+ * The process-wide invalidation counter: it changes whenever a cached token
+ * (an access token, or an exchanged one: the counter does not tell them
+ * apart) is dropped or replaced before its time, through any client
  * (`wi_invalidate_token`, `wi_force_refresh`, the integration API's 401
  * retry, a caught panic). A token from `wi_get_access_token_lease` may be
  * reused during its lease only while the counter holds the value it had

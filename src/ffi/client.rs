@@ -304,8 +304,9 @@ pub unsafe extern "C" fn wi_get_access_token_lease(
     })
 }
 
-/// The process-wide invalidation counter: it changes whenever a cached access
-/// token is dropped or replaced before its time, through any client
+/// The process-wide invalidation counter: it changes whenever a cached token
+/// (an access token, or an exchanged one: the counter does not tell them
+/// apart) is dropped or replaced before its time, through any client
 /// (`wi_invalidate_token`, `wi_force_refresh`, the integration API's 401
 /// retry, a caught panic). A token from `wi_get_access_token_lease` may be
 /// reused during its lease only while the counter holds the value it had
