@@ -17,7 +17,7 @@
 
 use std::time::Instant;
 
-use super::shared::{adoptable, stored_token, warn};
+use super::shared::{adoptable, lock_and_read, stored_token, warn};
 use super::{StoreEntry, StoredExchange};
 use crate::clock::unix_ms;
 use crate::error::Error;
@@ -65,18 +65,7 @@ impl TokenSource for StoredExchangeSource {
         let clock = config.clock.as_ref();
         let entry = entry_of(session);
         let actor = self.exchange.actor(deadline)?;
-        // The lock waits in real time, as long as the call has left.
-        let wait = deadline.saturating_duration_since(session.now());
-        let lock = entry
-            .lock(Instant::now() + wait)
-            .map_err(|error| warn("lock", &error))
-            .ok();
-        let mut stored = entry
-            .read()
-            .map_err(|error| warn("read", &error))
-            .ok()
-            .flatten()
-            .unwrap_or_default();
+        let (lock, mut stored) = lock_and_read(session, entry, deadline);
         let found = stored
             .exchanged
             .iter()

@@ -16,6 +16,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::lock::StoreLock;
 use super::{StoreEntry, StoredToken, StoredTokens};
 use crate::clock::{instant_of_unix_ms, unix_ms, Clock};
 use crate::error::{Error, Operation};
@@ -103,22 +104,34 @@ pub(super) fn stored_token(fetched: &Fetched, clock: &dyn Clock) -> StoredToken 
     }
 }
 
+/// Locks `entry` and reads it, for a fetch due by `deadline`: the lock waits
+/// in real time, as long as the call has left. Best effort: a lock that
+/// cannot be taken is `None` and an unreadable entry reads as empty, each
+/// said in a warning (the fetch then goes to the server).
+pub(super) fn lock_and_read(
+    session: &Session,
+    entry: &StoreEntry,
+    deadline: Instant,
+) -> (Option<StoreLock>, StoredTokens) {
+    let wait = deadline.saturating_duration_since(session.now());
+    let lock = entry
+        .lock(Instant::now() + wait)
+        .map_err(|error| warn("lock", &error))
+        .ok();
+    let stored = entry
+        .read()
+        .map_err(|error| warn("read", &error))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    (lock, stored)
+}
+
 impl TokenSource for StoredSource {
     fn fetch(&self, deadline: Instant) -> Result<Fetched, Error> {
         let session = &self.session;
         let entry = self.entry();
-        // The lock waits in real time, as long as the call has left.
-        let wait = deadline.saturating_duration_since(session.now());
-        let lock = entry
-            .lock(Instant::now() + wait)
-            .map_err(|error| warn("lock", &error))
-            .ok();
-        let stored = entry
-            .read()
-            .map_err(|error| warn("read", &error))
-            .ok()
-            .flatten()
-            .unwrap_or_default();
+        let (lock, stored) = lock_and_read(session, entry, deadline);
         if let Some(refresh_token) = &stored.refresh_token {
             session.identity.keep_refresh_token(refresh_token.clone());
         }
