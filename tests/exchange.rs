@@ -9,7 +9,7 @@ mod common;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use common::{form_field, server};
+use common::{exchanges, form_field, server, EXCHANGE};
 use wi_devserver::{DevServer, Fault, FaultKind};
 use workload_identity::{Client, ErrorKind, ExchangeParams, ManualClock};
 
@@ -41,19 +41,6 @@ fn client_with_clock(
 }
 
 const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
-const EXCHANGE: &str = "/oauth/exchange";
-
-/// Exchange requests the server saw, the Coze step 2 of the client's own token excluded.
-fn exchanges(server: &DevServer) -> usize {
-    server
-        .requests()
-        .iter()
-        .filter(|request| request.path == EXCHANGE)
-        .filter(|request| request.form_value("subject_token_type") != Some(ID_TOKEN_TYPE))
-        .count()
-}
-
-const ID_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:id_token";
 
 /// The token `client` delegates for `user` (no audience, no scope).
 fn delegate(client: &Client, user: &str) -> workload_identity::SecretString {

@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{exchanges, EXCHANGE};
 use wi_devserver::{DevServer, Fault, FaultKind};
 use workload_identity::{Client, Clock, ErrorKind, ExchangeParams, ManualClock};
 
-const EXCHANGE: &str = "/oauth/exchange";
 const ACCESS: &str = "urn:ietf:params:oauth:token-type:access_token";
 /// A subject token type the dev server accepts as it is (an external token):
 /// any bytes can then be a subject or an actor token.
@@ -29,19 +29,6 @@ fn client_for(server: &DevServer, tag: &str, extra: &[(&str, &str)]) -> Client {
     let mut all = vec![("header.X-Test-Identity", identity.as_str())];
     all.extend_from_slice(extra);
     common::client(server, &all)
-}
-
-/// Exchange requests the server answered (the client's own Coze step 2 excluded).
-fn exchanges(server: &DevServer) -> usize {
-    server
-        .requests()
-        .iter()
-        .filter(|request| request.path == EXCHANGE)
-        .filter(|request| {
-            request.form_value("subject_token_type")
-                != Some("urn:ietf:params:oauth:token-type:id_token")
-        })
-        .count()
 }
 
 fn delegate(client: &Client, user: &str) -> String {

@@ -123,3 +123,20 @@ pub fn paths(server: &DevServer) -> Vec<String> {
         .map(|request| request.path)
         .collect()
 }
+
+/// The dev server's exchange endpoint path (the Coze step 2 and RFC 8693 exchanges).
+pub const EXCHANGE: &str = "/oauth/exchange";
+
+/// Exchange requests `server` saw, the Coze step 2 of a client's own token
+/// (an ID token as subject) excluded.
+pub fn exchanges(server: &DevServer) -> usize {
+    server
+        .requests()
+        .iter()
+        .filter(|request| request.path == EXCHANGE)
+        .filter(|request| {
+            request.form_value("subject_token_type")
+                != Some("urn:ietf:params:oauth:token-type:id_token")
+        })
+        .count()
+}
