@@ -52,6 +52,40 @@ impl SecretSource {
     }
 }
 
+/// Where a token given by `FLAG-file PATH` or `FLAG-stdin` comes from, if it
+/// was given (`flag` is e.g. `--subject-token`); a usage error when it was
+/// given as a value (`FLAG VALUE`, `given_as_value`), which is never taken.
+pub fn token_source(
+    flag: &str,
+    given_as_value: bool,
+    file: Option<PathBuf>,
+    stdin: bool,
+) -> Result<Option<SecretSource>, String> {
+    if given_as_value {
+        return Err(refuse_token(flag));
+    }
+    Ok(match (file, stdin) {
+        (Some(path), _) => Some(SecretSource::File(path)),
+        (None, true) => Some(SecretSource::Stdin),
+        (None, false) => None,
+    })
+}
+
+/// A usage error when two of `readers` (whether it reads standard input, and
+/// its flag) would read standard input: it holds one input only.
+pub fn one_stdin_reader(readers: &[(bool, &str)]) -> Result<(), String> {
+    let mut flags = readers
+        .iter()
+        .filter(|(reads, _)| *reads)
+        .map(|(_, flag)| flag);
+    match (flags.next(), flags.next()) {
+        (Some(first), Some(second)) => Err(format!(
+            "{first} and {second} cannot both read standard input: give one a file"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The token an OAuth operation acts on (`wi introspect`, `wi revoke`): from
 /// a file or standard input, never from the command line. Owned by one command.
 #[derive(clap::Args)]
@@ -74,16 +108,17 @@ impl TokenInput {
     /// Where the token comes from; a usage error when it was given as a
     /// value, or not at all (`command` names the command in the message).
     pub fn source(&self, command: &str) -> Result<SecretSource, String> {
-        if self.token.is_some() {
-            return Err(refuse_token("--token"));
-        }
-        match (&self.token_file, self.token_stdin) {
-            (Some(path), _) => Ok(SecretSource::File(path.clone())),
-            (None, true) => Ok(SecretSource::Stdin),
-            (None, false) => Err(format!(
+        token_source(
+            "--token",
+            self.token.is_some(),
+            self.token_file.clone(),
+            self.token_stdin,
+        )?
+        .ok_or_else(|| {
+            format!(
                 "missing the token: give --token-file PATH or --token-stdin (see `wi {command} --help`)"
-            )),
-        }
+            )
+        })
     }
 }
 

@@ -9,8 +9,7 @@ use crate::connection::Connection;
 use crate::failure::Failure;
 use crate::format::FormatArgs;
 use crate::help;
-use crate::input::refuse_token;
-use crate::input::SecretSource;
+use crate::input::{one_stdin_reader, token_source};
 
 /// Get a token for this workload acting for a user (RFC 8693 delegation)
 ///
@@ -68,27 +67,25 @@ Examples:
 impl Delegate {
     /// Reads the user token, delegates, and prints the token or the JSON document.
     pub fn run(self) -> Result<(), Failure> {
-        if self.user_token.is_some() {
-            return Err(Failure::Usage(refuse_token("--user-token")));
-        }
-        let user = match (self.user_token_file, self.user_token_stdin) {
-            (Some(path), _) => SecretSource::File(path),
-            (None, true) => SecretSource::Stdin,
-            (None, false) => {
-                return Err(Failure::Usage(
-                    "missing the user token: give --user-token-file PATH or \
-                     --user-token-stdin (see `wi delegate --help`)"
-                        .to_owned(),
-                ))
-            }
-        };
-        if user.is_stdin() && self.connection.reads_stdin() {
-            return Err(Failure::Usage(
-                "--user-token-stdin and --client-secret-stdin cannot both read standard \
-                 input: give one a file"
+        let user = token_source(
+            "--user-token",
+            self.user_token.is_some(),
+            self.user_token_file,
+            self.user_token_stdin,
+        )
+        .map_err(Failure::Usage)?
+        .ok_or_else(|| {
+            Failure::Usage(
+                "missing the user token: give --user-token-file PATH or \
+                 --user-token-stdin (see `wi delegate --help`)"
                     .to_owned(),
-            ));
-        }
+            )
+        })?;
+        one_stdin_reader(&[
+            (user.is_stdin(), "--user-token-stdin"),
+            (self.connection.reads_stdin(), "--client-secret-stdin"),
+        ])
+        .map_err(Failure::Usage)?;
         let format = self.format.get();
         let client = self.connection.client()?;
         let user_token = read_token(user, "user token")?;

@@ -8,7 +8,7 @@ use crate::connection::Connection;
 use crate::failure::Failure;
 use crate::format::{Format, FormatArgs};
 use crate::help;
-use crate::input::{refuse_token, SecretSource};
+use crate::input::{one_stdin_reader, token_source, SecretSource};
 use crate::output::{self, Json};
 
 /// Exchange a token for another one (RFC 8693 token exchange)
@@ -119,50 +119,42 @@ impl Exchange {
     /// Checks the request, reads the tokens, exchanges the subject token and
     /// prints the issued token or the JSON document.
     pub fn run(self) -> Result<(), Failure> {
-        if self.subject_token.is_some() {
-            return Err(Failure::Usage(refuse_token("--subject-token")));
-        }
-        if self.actor_token.is_some() {
-            return Err(Failure::Usage(refuse_token("--actor-token")));
-        }
-        let subject = match (self.subject_token_file, self.subject_token_stdin) {
-            (Some(path), _) => SecretSource::File(path),
-            (None, true) => SecretSource::Stdin,
-            (None, false) => {
-                return Err(Failure::Usage(
-                    "missing the subject token: give --subject-token-file PATH or \
-                     --subject-token-stdin (see `wi exchange --help`)"
-                        .to_owned(),
-                ))
-            }
-        };
-        let actor = match (self.actor_token_file, self.actor_token_stdin) {
-            (Some(path), _) => Some(SecretSource::File(path)),
-            (None, true) => Some(SecretSource::Stdin),
-            (None, false) => None,
-        };
+        let subject = token_source(
+            "--subject-token",
+            self.subject_token.is_some(),
+            self.subject_token_file,
+            self.subject_token_stdin,
+        )
+        .map_err(Failure::Usage)?
+        .ok_or_else(|| {
+            Failure::Usage(
+                "missing the subject token: give --subject-token-file PATH or \
+                 --subject-token-stdin (see `wi exchange --help`)"
+                    .to_owned(),
+            )
+        })?;
+        let actor = token_source(
+            "--actor-token",
+            self.actor_token.is_some(),
+            self.actor_token_file,
+            self.actor_token_stdin,
+        )
+        .map_err(Failure::Usage)?;
         if actor.is_some() != self.actor_token_type.is_some() {
             return Err(Failure::Usage(
                 "--actor-token-file (or --actor-token-stdin) and --actor-token-type go together"
                     .to_owned(),
             ));
         }
-        let stdin_readers: Vec<&str> = [
+        one_stdin_reader(&[
             (subject.is_stdin(), "--subject-token-stdin"),
             (
                 actor.as_ref().is_some_and(SecretSource::is_stdin),
                 "--actor-token-stdin",
             ),
             (self.connection.reads_stdin(), "--client-secret-stdin"),
-        ]
-        .into_iter()
-        .filter_map(|(reads, flag)| reads.then_some(flag))
-        .collect();
-        if let [first, second, ..] = stdin_readers[..] {
-            return Err(Failure::Usage(format!(
-                "{first} and {second} cannot both read standard input: give one a file"
-            )));
-        }
+        ])
+        .map_err(Failure::Usage)?;
         let format = self.format.get();
         let client = self.connection.client()?;
         let subject_token = read_token(subject, "subject token")?;

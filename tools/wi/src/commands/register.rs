@@ -7,7 +7,7 @@ use workload_identity::{OptionKey, SecretString};
 use crate::connection::Connection;
 use crate::failure::Failure;
 use crate::help;
-use crate::input::SecretSource;
+use crate::input::{one_stdin_reader, token_source, SecretSource};
 use crate::output;
 
 /// Register a client (RFC 7591 dynamic client registration)
@@ -78,11 +78,6 @@ Examples:
 impl Register {
     /// Reads the metadata and the initial access token, registers, prints the answer.
     pub fn run(self) -> Result<(), Failure> {
-        if self.registration_token.is_some() {
-            return Err(Failure::Usage(crate::input::refuse_token(
-                "--registration-token",
-            )));
-        }
         let metadata_source =
             match (&self.metadata, &self.metadata_file, self.metadata_stdin) {
                 (Some(_), _, _) => None,
@@ -94,31 +89,28 @@ impl Register {
                         .to_owned(),
                 )),
             };
-        let token_source = match (&self.registration_token_file, self.registration_token_stdin) {
-            (Some(path), _) => Some(SecretSource::File(path.clone())),
-            (None, true) => Some(SecretSource::Stdin),
-            (None, false) => None,
-        };
-        let stdin_readers: Vec<&str> = [
+        let registration_token_source = token_source(
+            "--registration-token",
+            self.registration_token.is_some(),
+            self.registration_token_file.clone(),
+            self.registration_token_stdin,
+        )
+        .map_err(Failure::Usage)?;
+        one_stdin_reader(&[
             (
                 metadata_source.as_ref().is_some_and(SecretSource::is_stdin),
                 "--metadata-stdin",
             ),
             (
-                token_source.as_ref().is_some_and(SecretSource::is_stdin),
+                registration_token_source
+                    .as_ref()
+                    .is_some_and(SecretSource::is_stdin),
                 "--registration-token-stdin",
             ),
             (self.connection.reads_stdin(), "--client-secret-stdin"),
-        ]
-        .into_iter()
-        .filter_map(|(reads, flag)| reads.then_some(flag))
-        .collect();
-        if let [first, second, ..] = stdin_readers[..] {
-            return Err(Failure::Usage(format!(
-                "{first} and {second} cannot both read standard input: give one a file"
-            )));
-        }
-        let registration_token = token_source
+        ])
+        .map_err(Failure::Usage)?;
+        let registration_token = registration_token_source
             .map(|source| source.read("initial access token").map_err(Failure::Io))
             .transpose()?;
         let client =
