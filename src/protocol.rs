@@ -448,6 +448,32 @@ pub(crate) fn parse_env_vars_response(status: u16, body: &[u8]) -> Result<Vec<En
         .collect()
 }
 
+/// The env-var document of the C API, `{"vars":[{"key":"K","value":"V"},...]}`
+/// in the server's order, as UTF-8 in a buffer allocated once, large enough
+/// for any escaping (at most 6 bytes per byte), and wiped on drop.
+pub(crate) fn env_vars_document(vars: &[EnvVar]) -> Zeroizing<Vec<u8>> {
+    let size: usize = 11
+        + vars
+            .iter()
+            .map(|var| 6 * (var.key.len() + var.value.len()) + 28)
+            .sum::<usize>();
+    let mut json = Zeroizing::new(Vec::with_capacity(size));
+    json.extend_from_slice(b"{\"vars\":[");
+    for (index, var) in vars.iter().enumerate() {
+        if index > 0 {
+            json.push(b',');
+        }
+        json.extend_from_slice(b"{\"key\":");
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *json, var.key.as_str());
+        json.extend_from_slice(b",\"value\":");
+        let _ = serde_json::to_writer(&mut *json, var.value.expose());
+        json.push(b'}');
+    }
+    json.extend_from_slice(b"]}");
+    json
+}
+
 /// The `data` object of an outbound-auth API response (wiped on drop), or the
 /// error it carries.
 fn parse_outbound(status: u16, body: &[u8], operation: Operation) -> Result<WipedJson, Error> {

@@ -2,8 +2,6 @@
 
 use std::ffi::c_char;
 
-use zeroize::Zeroizing;
-
 use crate::cache::exchanged::Lent;
 use crate::client::Client;
 use crate::config::ConfigBuilder;
@@ -15,7 +13,7 @@ use crate::ffi::boundary::{
 };
 use crate::ffi::error::{wi_error, wi_status};
 use crate::ffi::options::wi_options;
-use crate::protocol::{EnvVar, ExchangeParams};
+use crate::protocol::{env_vars_document, ExchangeParams};
 
 /// A workload-identity client (Rust: `wi_client` holding a
 /// `workload_identity::Client`, shared as an `Arc`).
@@ -532,37 +530,12 @@ pub unsafe extern "C" fn wi_get_project_env_vars(
 ) -> wi_status {
     with_client(client, out_error, |client| {
         let slot = out_arg(out_json, "out_json")?;
-        let json = env_vars_json(&client.get()?.project_env_vars()?);
+        let json = env_vars_document(&client.get()?.project_env_vars()?);
         let json = std::str::from_utf8(&json)
             .map_err(|_| Error::internal("the env-var document is not UTF-8"))?;
         *slot = string_into_raw(json);
         Ok(())
     })
-}
-
-/// `{"vars":[{"key":"K","value":"V"},...]}` in a buffer allocated once, large
-/// enough for any escaping (at most 6 bytes per byte), and wiped on drop.
-fn env_vars_json(vars: &[EnvVar]) -> Zeroizing<Vec<u8>> {
-    let size: usize = 11
-        + vars
-            .iter()
-            .map(|var| 6 * (var.key.len() + var.value.len()) + 28)
-            .sum::<usize>();
-    let mut json = Zeroizing::new(Vec::with_capacity(size));
-    json.extend_from_slice(b"{\"vars\":[");
-    for (index, var) in vars.iter().enumerate() {
-        if index > 0 {
-            json.push(b',');
-        }
-        json.extend_from_slice(b"{\"key\":");
-        // Writing a string into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *json, var.key.as_str());
-        json.extend_from_slice(b",\"value\":");
-        let _ = serde_json::to_writer(&mut *json, var.value.expose());
-        json.push(b'}');
-    }
-    json.extend_from_slice(b"]}");
-    json
 }
 
 /// Drops whichever cached token, access or exchanged (`wi_exchange_token`,
