@@ -145,18 +145,29 @@ impl<V, P: Clone> Table<V, P> {
         &self.buckets[key.bits() as usize & mask]
     }
 
-    /// The node of `key`, if the table holds one (marked as used).
-    fn find(&self, key: ExchangeKey) -> Option<Arc<Node<V>>> {
+    /// `with` applied to the node of `key` and its published value, if the
+    /// table holds that node (marked as used). No lock, no allocation.
+    #[inline]
+    fn find_with<R>(
+        &self,
+        key: ExchangeKey,
+        with: impl FnOnce(&Arc<Node<V>>, Option<&P>) -> R,
+    ) -> Option<R> {
         let chain = self.bucket(key).load();
         let mut link = chain.as_deref();
         while let Some(current) = link {
-            if current.node.key == key {
+            if current.key == key {
                 current.node.touch();
-                return Some(current.node.clone());
+                return Some(with(&current.node, current.published.as_ref()));
             }
             link = current.next.as_deref();
         }
         None
+    }
+
+    /// The node of `key`, if the table holds one (marked as used).
+    fn find(&self, key: ExchangeKey) -> Option<Arc<Node<V>>> {
+        self.find_with(key, |node, _| node.clone())
     }
 
     /// Adds `node` in front of its chain (under the writers' lock).
@@ -310,16 +321,8 @@ impl<V, P: Clone> Index<V, P> {
         key: ExchangeKey,
         with: impl FnOnce(&Node<V>, Option<&P>) -> R,
     ) -> Option<R> {
-        let chain = self.table()?.bucket(key).load();
-        let mut link = chain.as_deref();
-        while let Some(current) = link {
-            if current.key == key {
-                current.node.touch();
-                return Some(with(&current.node, current.published.as_ref()));
-            }
-            link = current.next.as_deref();
-        }
-        None
+        self.table()?
+            .find_with(key, |node, published| with(node, published))
     }
 
     /// This process's writers' state (see the module doc on fork), to lock
